@@ -1,0 +1,127 @@
+package sandbox
+
+// This file is the Session's public contract, agreed before the
+// implementation: the TUI, the scenario player and the CLI are written
+// against it. Bodies live in the other files of the package.
+
+import (
+	"time"
+
+	"github.com/warrenmq/warren/sandbox/routing"
+)
+
+// ConnState is the state of a Session's connection to its broker.
+type ConnState string
+
+const (
+	Connecting   ConnState = "connecting"
+	Connected    ConnState = "connected"
+	Disconnected ConnState = "disconnected" // lost; a reconnect with backoff is under way
+	Closed       ConnState = "closed"       // Close was called
+)
+
+// EventKind tells what an Event carries.
+type EventKind string
+
+const (
+	EventDelivery EventKind = "delivery" // a consumer received a message (Delivery set)
+	EventReturn   EventKind = "return"   // basic.return: a mandatory message was unroutable (Return set)
+	EventAck      EventKind = "ack"      // a consumer acked, nacked or rejected (Delivery set, Note says which)
+	EventConsumer EventKind = "consumer" // a consumer started, paused, crashed, was cancelled (Note)
+	EventState    EventKind = "state"    // the connection changed state (State set)
+	EventError    EventKind = "error"    // something failed (Err set); never fatal to the process
+	EventDeclared EventKind = "declared" // a topology was declared (Note)
+	EventDeleted  EventKind = "deleted"  // what the Session declared was deleted (Note)
+)
+
+// Event is one thing that happened, in the order the Session saw it.
+type Event struct {
+	Kind     EventKind
+	Time     time.Time
+	State    ConnState
+	Delivery *Delivery
+	Return   *Return
+	Consumer string // consumer name, for consumer-related events
+	Note     string // human text for the log
+	Err      error
+}
+
+// Delivery is a message a consumer received.
+type Delivery struct {
+	Queue       string
+	Consumer    string // the consumer's name (ConsumerSpec.Name)
+	DeliveryTag uint64
+	Redelivered bool
+	Exchange    string
+	RoutingKey  string
+	Headers     routing.Table
+	Body        []byte
+	MessageID   string
+	ContentType string
+	Persistent  bool
+	Time        time.Time
+}
+
+// Return is a message the broker handed back (basic.return).
+type Return struct {
+	ReplyCode  uint16 // 312 NO_ROUTE
+	ReplyText  string
+	Exchange   string
+	RoutingKey string
+	MessageID  string
+	Headers    routing.Table
+	Body       []byte
+}
+
+// Publishing is a message to publish.
+type Publishing struct {
+	Exchange    string
+	RoutingKey  string
+	Headers     routing.Table
+	Body        []byte
+	Mandatory   bool
+	Persistent  bool
+	ContentType string
+	MessageID   string // set by Publish when empty
+	Expiration  string
+}
+
+// Published is what the broker said about one publish.
+type Published struct {
+	MessageID string
+	Acked     bool    // publisher confirm: ack (true) or nack (false)
+	Returned  *Return // set when the broker returned the message (mandatory, unroutable)
+}
+
+// AckMode is how a consumer acknowledges.
+type AckMode string
+
+const (
+	AutoAck   AckMode = "auto"   // no-ack consume: the broker forgets a message once sent
+	ManualAck AckMode = "manual" // the consumer holds messages until Ack, Nack or Reject
+)
+
+// ConsumerSpec describes a consumer to start on a queue.
+type ConsumerSpec struct {
+	Name     string // unique within the Session; also used as the consumer tag
+	Queue    string
+	Prefetch int // basic.qos prefetch count; 0 = unlimited
+	Ack      AckMode
+}
+
+// ConsumerState is what a consumer is doing.
+type ConsumerState string
+
+const (
+	ConsumerRunning ConsumerState = "running"
+	ConsumerPaused  ConsumerState = "paused"  // basic.cancel sent; messages wait, ready, in the queue
+	ConsumerCrashed ConsumerState = "crashed" // its channel was closed with messages unacked
+)
+
+// QueueStats are a queue's counts as the broker reports them.
+type QueueStats struct {
+	Name      string
+	Ready     int // messages ready, from queue.declare-ok (passive)
+	Consumers int // from queue.declare-ok (passive)
+	Unacked   int // messages this Session's consumers hold unacked
+}
