@@ -12,7 +12,9 @@ func TestFramesRoundTrip(t *testing.T) {
 	w := NewWriter(&buf)
 	body := bytes.Repeat([]byte("0123456789abcdef"), 20000) // 320000 bytes: three body frames at 131072
 	steps := []func() error{
-		func() error { return w.WriteMethod(0, &ConnectionTune{ChannelMax: 2047, FrameMax: 131072, Heartbeat: 60}) },
+		func() error {
+			return w.WriteMethod(0, &ConnectionTune{ChannelMax: 2047, FrameMax: 131072, Heartbeat: 60})
+		},
 		func() error { return w.WriteMethod(1, &BasicPublish{Exchange: "amq.direct", RoutingKey: "k"}) },
 		func() error { return w.WriteContent(1, 60, Properties{DeliveryMode: 2}, body, 131072) },
 		func() error { return w.WriteContent(2, 60, Properties{}, nil, 131072) },
