@@ -1,0 +1,142 @@
+package userupdate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// link keeps one AMQP connection up: it dials with backoff until the broker
+// accepts, runs a session on the connection, and dials again when the
+// connection is lost, until its ctx ends. A service has one link.
+//
+// Reconnection is done here rather than with amqp091-go's experimental
+// Config.Recovery so that every step (dial, declare, consume) is explicit
+// and reported, which is the point of the demo.
+type link struct {
+	url        string
+	em         emitter
+	backoffMin time.Duration
+	backoffMax time.Duration
+	connected  atomic.Bool
+}
+
+// sessionFunc runs on one connection until the connection is lost (or ctx
+// ends) and returns why it stopped. It must return once ctx is done.
+type sessionFunc func(ctx context.Context, conn *amqp.Connection) error
+
+func (l *link) run(ctx context.Context, session sessionFunc) {
+	delay := l.backoffMin
+	wait := func() bool {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		delay = min(delay*2, l.backoffMax)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	for ctx.Err() == nil {
+		l.em.emit(Event{Kind: EventState, Note: "connecting to " + MaskURL(l.url)})
+		conn, err := amqp.DialConfig(l.url, amqp.Config{
+			Heartbeat:  10 * time.Second,
+			Locale:     "en_US",
+			Properties: amqp.Table{"connection_name": "warren " + l.em.service},
+			Dial:       dialer(ctx),
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			l.em.emit(Event{Kind: EventState, Note: fmt.Sprintf("the broker at %s is not reachable (%v); retrying in %v", MaskURL(l.url), err, delay)})
+			if !wait() {
+				return
+			}
+			continue
+		}
+		closed := conn.NotifyClose(make(chan *amqp.Error, 1))
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- session(sctx, conn) }()
+
+		var why string
+		select {
+		case <-ctx.Done():
+		case amqpErr := <-closed:
+			why = "connection lost"
+			if amqpErr != nil {
+				why += ": " + amqpErr.Error()
+			}
+		case err := <-done:
+			done <- err // read again below
+			why = "session ended"
+			if err != nil {
+				why += ": " + err.Error()
+			}
+		}
+		l.connected.Store(false)
+		cancel()
+		_ = conn.Close() // also unblocks the session's channel calls
+		<-done
+		if ctx.Err() != nil {
+			l.em.emit(Event{Kind: EventState, Note: "closed"})
+			return
+		}
+		l.em.emit(Event{Kind: EventState, Note: "disconnected (" + why + "); reconnecting in " + delay.String()})
+		if !wait() {
+			return
+		}
+	}
+}
+
+// up marks the link connected and resets nothing else: called by a session
+// once its topology is declared and its consumers run.
+func (l *link) up() {
+	l.connected.Store(true)
+	l.em.emit(Event{Kind: EventState, Note: "connected to " + MaskURL(l.url)})
+}
+
+// dialer is amqp091-go's dial with a short timeout that also gives up when
+// ctx ends, so Close never waits on a 30-second handshake deadline.
+func dialer(ctx context.Context) func(network, addr string) (net.Conn, error) {
+	return func(network, addr string) (net.Conn, error) {
+		d := net.Dialer{Timeout: 5 * time.Second}
+		conn, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		// The AMQP handshake must finish within this; amqp091-go clears
+		// the deadline once the connection is open.
+		if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
+}
+
+// errClosed reports that a channel or connection went away under a worker.
+var errClosed = errors.New("channel closed")
+
+// closeWhenDone closes c when ctx ends, so that blocking amqp091-go calls
+// made with c return; stop releases the watcher.
+func closeWhenDone(ctx context.Context, c interface{ Close() error }) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-ctx.Done():
+			_ = c.Close()
+		case <-quit:
+		}
+	}()
+	return func() { close(quit); <-done }
+}
