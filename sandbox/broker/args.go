@@ -1,0 +1,267 @@
+package broker
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/warrenmq/warren/sandbox/broker/wire"
+	"github.com/warrenmq/warren/sandbox/routing"
+)
+
+// tableKey is a canonical string for a field table, so that bindings can be
+// told apart by their arguments and arguments compared for equivalence.
+func tableKey(t routing.Table) string {
+	if len(t) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%q=", k)
+		writeValueKey(&b, t[k])
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+func writeValueKey(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case routing.Table:
+		b.WriteString("{" + tableKey(x) + "}")
+	case []any:
+		b.WriteByte('[')
+		for _, e := range x {
+			writeValueKey(b, e)
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case []byte:
+		fmt.Fprintf(b, "x%q", x)
+	case time.Time:
+		fmt.Fprintf(b, "T%d", x.Unix())
+	default:
+		fmt.Fprintf(b, "%T:%v", v, v)
+	}
+}
+
+// typeName is RabbitMQ's name for a field's type, as its reply texts use it.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "void"
+	case bool:
+		return "bool"
+	case int8:
+		return "byte"
+	case uint8:
+		return "unsignedbyte"
+	case int16:
+		return "short"
+	case uint16:
+		return "unsignedshort"
+	case int32:
+		return "signedint"
+	case uint32:
+		return "unsignedint"
+	case int64, int:
+		return "long"
+	case float32:
+		return "float"
+	case float64:
+		return "double"
+	case string:
+		return "longstr"
+	case []byte:
+		return "binary"
+	case time.Time:
+		return "timestamp"
+	case routing.Decimal:
+		return "decimal"
+	case routing.Table:
+		return "table"
+	case []any:
+		return "array"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// typeClass groups types RabbitMQ treats as the same for equivalence.
+func typeClass(v any) string {
+	if _, ok := number(v); ok {
+		switch v.(type) {
+		case float32, float64:
+			return "float"
+		}
+		return "int"
+	}
+	if _, ok := text(v); ok {
+		return "longstr"
+	}
+	return typeName(v)
+}
+
+func showValue(v any) string {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case time.Time:
+		return strconv.FormatInt(x.Unix(), 10)
+	}
+	return fmt.Sprint(v)
+}
+
+// checkArgEquivalence compares the arguments RabbitMQ compares on a
+// redeclaration and words the difference as RabbitMQ does.
+func checkArgEquivalence(keys []string, current, received routing.Table, what string) *wire.Error {
+	for _, k := range keys {
+		cur, hasCur := current[k]
+		rec, hasRec := received[k]
+		switch {
+		case !hasCur && !hasRec:
+			continue
+		case hasCur && hasRec:
+			if typeClass(cur) == typeClass(rec) && valuesEqual(cur, rec) {
+				continue
+			}
+			return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received '%s' but current is '%s'", k, what, showValue(rec), showValue(cur))
+		case hasRec:
+			return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received the value '%s' of type '%s' but current is none", k, what, showValue(rec), typeName(rec))
+		default:
+			return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received none but current is the value '%s' of type '%s'", k, what, showValue(cur), typeName(cur))
+		}
+	}
+	return nil
+}
+
+// queueEquivalenceArgs are the queue arguments a redeclaration must repeat.
+var queueEquivalenceArgs = []string{
+	"x-dead-letter-exchange", "x-dead-letter-routing-key", "x-expires",
+	"x-max-length", "x-max-length-bytes", "x-max-priority", "x-message-ttl",
+	"x-overflow", "x-queue-mode", "x-queue-type", "x-single-active-consumer",
+}
+
+// queueArgs are a queue's parsed x-arguments.
+type queueArgs struct {
+	messageTTL     int64 // milliseconds; -1 none
+	expires        int64 // milliseconds; 0 none
+	maxLength      int64 // -1 none
+	maxLengthBytes int64 // -1 none
+	overflow       string
+	dlx            *string // nil: no dead-letter exchange ("" is the default exchange)
+	dlrk           *string
+}
+
+func intArg(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int8:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case uint8:
+		return int64(n), true
+	case uint16:
+		return int64(n), true
+	case uint32:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// parseQueueArgs validates a queue's arguments with RabbitMQ's reply texts.
+func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
+	qa := queueArgs{messageTTL: -1, maxLength: -1, maxLengthBytes: -1, overflow: "drop-head"}
+	invalid := func(k string, why string) *wire.Error {
+		return wire.Errorf(wire.PreconditionFailed, "invalid arg '%s' for %s: %s", k, what, why)
+	}
+	integer := func(k string, zeroOK bool) (int64, *wire.Error) {
+		v := args[k]
+		n, ok := intArg(v)
+		if !ok {
+			return 0, invalid(k, fmt.Sprintf("\"expected integer, got %s\"", typeName(v)))
+		}
+		if n < 0 {
+			return 0, invalid(k, fmt.Sprintf("{value_negative,%d}", n))
+		}
+		if n == 0 && !zeroOK {
+			return 0, invalid(k, "{value_zero,0}")
+		}
+		return n, nil
+	}
+	var err *wire.Error
+	if _, ok := args["x-message-ttl"]; ok {
+		if qa.messageTTL, err = integer("x-message-ttl", true); err != nil {
+			return qa, err
+		}
+	}
+	if _, ok := args["x-expires"]; ok {
+		if qa.expires, err = integer("x-expires", false); err != nil {
+			return qa, err
+		}
+	}
+	if _, ok := args["x-max-length"]; ok {
+		if qa.maxLength, err = integer("x-max-length", true); err != nil {
+			return qa, err
+		}
+	}
+	if _, ok := args["x-max-length-bytes"]; ok {
+		if qa.maxLengthBytes, err = integer("x-max-length-bytes", true); err != nil {
+			return qa, err
+		}
+	}
+	if v, ok := args["x-overflow"]; ok {
+		s, _ := text(v)
+		switch s {
+		case "drop-head", "reject-publish", "reject-publish-dlx":
+			qa.overflow = s
+		default:
+			return qa, invalid("x-overflow", "invalid_overflow")
+		}
+	}
+	if v, ok := args["x-dead-letter-exchange"]; ok {
+		s, isText := text(v)
+		if !isText {
+			return qa, invalid("x-dead-letter-exchange", fmt.Sprintf("{unacceptable_type,%s}", typeName(v)))
+		}
+		qa.dlx = &s
+	}
+	if v, ok := args["x-dead-letter-routing-key"]; ok {
+		s, isText := text(v)
+		if !isText {
+			return qa, invalid("x-dead-letter-routing-key", fmt.Sprintf("{unacceptable_type,%s}", typeName(v)))
+		}
+		if qa.dlx == nil {
+			return qa, invalid("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined")
+		}
+		qa.dlrk = &s
+	}
+	return qa, nil
+}
+
+// parseExpiration reads a message's expiration property (milliseconds as a
+// decimal string); -1 when there is none.
+func parseExpiration(s string) (int64, *wire.Error) {
+	if s == "" {
+		return -1, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, wire.Errorf(wire.PreconditionFailed, "invalid expiration '%s': no_integer", s)
+	}
+	if n < 0 {
+		return 0, wire.Errorf(wire.PreconditionFailed, "invalid expiration '%s': {value_negative,%d}", s, n)
+	}
+	return n, nil
+}

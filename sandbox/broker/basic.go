@@ -1,0 +1,292 @@
+package broker
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"time"
+
+	"github.com/warrenmq/warren/sandbox/broker/wire"
+)
+
+// maxMessageSize is the largest body accepted (RabbitMQ 4's default
+// max_message_size, 16 MiB).
+const maxMessageSize = 16 << 20
+
+func consumerTag() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "amq.ctag-" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// handleBasic runs the basic class.
+func (ch *channel) handleBasic(m wire.Method) *wire.Error {
+	c := ch.conn
+	v := c.vh
+	switch m := m.(type) {
+	case *wire.BasicQos:
+		if m.PrefetchSize != 0 {
+			return wire.Errorf(wire.NotImplemented, "prefetch_size!=0 (%d)", m.PrefetchSize)
+		}
+		if m.Global {
+			ch.globalPrefetch.Store(int32(m.PrefetchCount))
+		} else {
+			ch.prefetch = int32(m.PrefetchCount)
+		}
+		c.sendMethod(ch.id, &wire.BasicQosOk{})
+		if m.Global {
+			ch.kickConsumers() // a larger limit may let messages through
+		}
+	case *wire.BasicConsume:
+		return ch.consume(m)
+	case *wire.BasicCancel:
+		ch.mu.Lock()
+		cons := ch.consumers[m.ConsumerTag]
+		delete(ch.consumers, m.ConsumerTag)
+		ch.mu.Unlock()
+		if cons != nil {
+			cons.q.removeConsumer(cons)
+		}
+		if !m.NoWait {
+			c.sendMethod(ch.id, &wire.BasicCancelOk{ConsumerTag: m.ConsumerTag})
+		}
+		if cons != nil {
+			v.maybeAutoDelete(cons.q)
+		}
+	case *wire.BasicPublish:
+		if m.Immediate {
+			return wire.Errorf(wire.NotImplemented, "immediate=true")
+		}
+		ch.publish = m
+	case *wire.BasicGet:
+		name, err := ch.queueName(m.Queue)
+		if err != nil {
+			return err
+		}
+		q, err := v.lookupQueue(c, name)
+		if err != nil {
+			return err
+		}
+		v.mu.RLock()
+		e, remaining, dls := q.get(time.Now().UnixNano())
+		if e != nil {
+			if m.NoAck {
+				v.s.memAdd(-int64(len(e.msg.body)))
+			}
+			ch.deliverGet(q, e, remaining, m.NoAck)
+		} else {
+			c.sendMethod(ch.id, &wire.BasicGetEmpty{})
+		}
+		v.deadLetterLocked(dls)
+		v.mu.RUnlock()
+	case *wire.BasicAck:
+		return ch.ack(m.DeliveryTag, m.Multiple, true, false)
+	case *wire.BasicNack:
+		return ch.ack(m.DeliveryTag, m.Multiple, false, m.Requeue)
+	case *wire.BasicReject:
+		return ch.ack(m.DeliveryTag, false, false, m.Requeue)
+	case *wire.BasicRecover:
+		if !m.Requeue {
+			return wire.Errorf(wire.NotImplemented, "requeue=false")
+		}
+		settle(ch.takeAll(), false, true)
+		c.sendMethod(ch.id, &wire.BasicRecoverOk{})
+	case *wire.BasicRecoverAsync:
+		if !m.Requeue {
+			return wire.Errorf(wire.NotImplemented, "requeue=false")
+		}
+		settle(ch.takeAll(), false, true)
+	default:
+		return wire.Errorf(wire.CommandInvalid, "unexpected method %s", m.Name())
+	}
+	return nil
+}
+
+func (ch *channel) kickConsumers() {
+	ch.mu.Lock()
+	var qs []*queue
+	for _, cons := range ch.consumers {
+		qs = appendQueue(qs, cons.q)
+	}
+	ch.mu.Unlock()
+	for _, q := range qs {
+		q.kick()
+	}
+}
+
+func (ch *channel) consume(m *wire.BasicConsume) *wire.Error {
+	c := ch.conn
+	name, err := ch.queueName(m.Queue)
+	if err != nil {
+		return err
+	}
+	q, err := c.vh.lookupQueue(c, name)
+	if err != nil {
+		return err
+	}
+	tag := m.ConsumerTag
+	if tag == "" {
+		tag = consumerTag()
+	}
+	ch.mu.Lock()
+	_, dup := ch.consumers[tag]
+	ch.mu.Unlock()
+	if dup {
+		return wire.Errorf(wire.NotAllowed, "attempt to reuse consumer tag '%s'", tag)
+	}
+	cons := &consumer{tag: tag, ch: ch, q: q, noAck: m.NoAck, exclusive: m.Exclusive, prefetch: ch.prefetch}
+	if err := q.addConsumer(cons); err != nil {
+		return err
+	}
+	// registered on the channel only after consume-ok is queued, so that no
+	// delivery overtakes it
+	if !m.NoWait {
+		c.sendMethod(ch.id, &wire.BasicConsumeOk{ConsumerTag: tag})
+	}
+	ch.mu.Lock()
+	ch.consumers[tag] = cons
+	ch.mu.Unlock()
+	q.kick()
+	return nil
+}
+
+// ack settles deliveries: ack, or nack/reject with or without requeue.
+func (ch *channel) ack(tag uint64, multiple, ack, requeue bool) *wire.Error {
+	if ch.tx {
+		// inside a transaction acks take effect at commit; the tag must be
+		// known now
+		if !ch.knownTag(tag, multiple) {
+			return wire.Errorf(wire.PreconditionFailed, "unknown delivery tag %d", tag)
+		}
+		ch.txAcks = append(ch.txAcks, txAck{tag: tag, multiple: multiple, ack: ack, requeue: requeue})
+		return nil
+	}
+	ps, ok := ch.take(tag, multiple)
+	if !ok {
+		return wire.Errorf(wire.PreconditionFailed, "unknown delivery tag %d", tag)
+	}
+	settle(ps, ack, requeue)
+	return nil
+}
+
+func (ch *channel) knownTag(tag uint64, multiple bool) bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if multiple {
+		return tag <= ch.nextTag
+	}
+	for _, p := range ch.unacked {
+		if p.tag == tag && !p.done {
+			return true
+		}
+	}
+	return false
+}
+
+// handleContent assembles a published message from its header and body
+// frames.
+func (ch *channel) handleContent(f wire.Frame) {
+	c := ch.conn
+	if ch.closeSent {
+		return
+	}
+	if ch.publish == nil {
+		c.connectionError(wire.Errorf(wire.UnexpectedFrame, "expected method frame, got non method frame instead"), 0, 0)
+		return
+	}
+	if f.Type == wire.FrameHeader {
+		if ch.content != nil {
+			c.connectionError(wire.Errorf(wire.UnexpectedFrame, "expected content body, got non content body frame instead"), 60, 40)
+			return
+		}
+		classID, size, props, err := wire.ParseContentHeader(f.Payload)
+		if err != nil {
+			c.connectionError(wire.Errorf(wire.FrameError, "%v", err), 60, 40)
+			return
+		}
+		if classID != 60 {
+			c.connectionError(wire.Errorf(wire.FrameError, "content header class %d does not match basic.publish (60)", classID), 60, 40)
+			return
+		}
+		if size > maxMessageSize {
+			ch.publish = nil
+			c.channelError(ch, wire.Errorf(wire.PreconditionFailed, "message size %d is larger than configured max size %d", size, maxMessageSize), &wire.BasicPublish{})
+			return
+		}
+		ch.content = &message{exchange: ch.publish.Exchange, routingKey: ch.publish.RoutingKey, props: props}
+		ch.bodySize = size
+		if size == 0 {
+			ch.completePublish()
+		} else {
+			ch.content.body = make([]byte, 0, size)
+		}
+		return
+	}
+	if ch.content == nil {
+		c.connectionError(wire.Errorf(wire.UnexpectedFrame, "expected content header for class 60, got non content header frame instead"), 60, 40)
+		return
+	}
+	if uint64(len(ch.content.body)+len(f.Payload)) > ch.bodySize {
+		c.connectionError(wire.Errorf(wire.FrameError, "content body exceeds the size of %d announced in its header", ch.bodySize), 60, 40)
+		return
+	}
+	ch.content.body = append(ch.content.body, f.Payload...)
+	if uint64(len(ch.content.body)) == ch.bodySize {
+		ch.completePublish()
+	}
+}
+
+// completePublish routes a fully received message: basic.return when it is
+// mandatory and unroutable, then the publisher confirm.
+func (ch *channel) completePublish() {
+	c := ch.conn
+	pub, m := ch.publish, ch.content
+	ch.publish, ch.content = nil, nil
+	if m.props.UserID != "" && m.props.UserID != c.user {
+		c.channelError(ch, wire.Errorf(wire.PreconditionFailed, "user_id property set to '%s' but authenticated user was '%s'", m.props.UserID, c.user), pub)
+		return
+	}
+	if ch.tx {
+		if err := c.vh.checkPublishable(pub.Exchange); err != nil {
+			c.channelError(ch, err, pub)
+			return
+		}
+		ch.txPublishes = append(ch.txPublishes, txPublish{pub: pub, msg: m})
+		return
+	}
+	ch.route(pub, m)
+	c.waitIfBlocked()
+}
+
+// route publishes one message and answers for it (return, confirm).
+func (ch *channel) route(pub *wire.BasicPublish, m *message) {
+	c := ch.conn
+	routed, rejected, err := c.vh.publish(pub.Exchange, m)
+	if err != nil {
+		c.channelError(ch, err, pub)
+		return
+	}
+	if !routed && pub.Mandatory {
+		c.send(outFrame{ch: ch.id, method: &wire.BasicReturn{ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE",
+			Exchange: pub.Exchange, RoutingKey: pub.RoutingKey}, msg: m})
+	}
+	if ch.confirm {
+		ch.publishSeq++
+		if rejected {
+			c.sendMethod(ch.id, &wire.BasicNack{DeliveryTag: ch.publishSeq})
+		} else {
+			c.sendMethod(ch.id, &wire.BasicAck{DeliveryTag: ch.publishSeq})
+		}
+	}
+}
+
+// waitIfBlocked holds the reader (and so the publisher) while the memory
+// alarm is on, as RabbitMQ blocks a publishing connection.
+func (c *conn) waitIfBlocked() {
+	if !c.s.memAlarm.Load() {
+		return
+	}
+	select {
+	case <-c.s.unblockedChan():
+	case <-c.quit:
+	}
+}

@@ -1,0 +1,337 @@
+package broker
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/warrenmq/warren/sandbox/broker/wire"
+)
+
+// channel is an AMQP channel. The reader goroutine runs its methods; queues
+// deliver to it from publishers' and ackers' goroutines, under ch.mu.
+type channel struct {
+	id   uint16
+	conn *conn
+
+	closed       atomic.Bool // closing or closed: no more deliveries
+	unackedTotal atomic.Int32
+	// globalPrefetch is basic.qos with global=true: a limit shared by the
+	// channel's consumers (RabbitMQ 4 keeps this 3.x meaning for classic
+	// queues, deprecated but permitted).
+	globalPrefetch atomic.Int32
+
+	mu        sync.Mutex
+	nextTag   uint64
+	unacked   []*pending // in delivery-tag order; settled ones are nil'ed out lazily
+	settled   int
+	consumers map[string]*consumer
+
+	// reader goroutine only
+	prefetch    int32 // per-consumer prefetch for new consumers
+	confirm     bool
+	publishSeq  uint64
+	tx          bool
+	txPublishes []txPublish
+	txAcks      []txAck
+	closeSent   bool // channel.close sent; waiting for close-ok
+	lastQueue   string // most recently declared queue: what "" means
+	publish     *wire.BasicPublish
+	content     *message
+	bodySize    uint64
+}
+
+// pending is a delivered, not yet acknowledged message.
+type pending struct {
+	tag  uint64
+	q    *queue
+	e    *entry
+	cons *consumer // nil for basic.get
+	done bool
+}
+
+func newChannel(c *conn, id uint16) *channel {
+	return &channel{id: id, conn: c, consumers: map[string]*consumer{}}
+}
+
+// deliver hands e to consumer cons (basic.deliver); called under the queue's
+// lock. It reports false when the channel is closing.
+func (ch *channel) deliver(cons *consumer, e *entry) bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.closed.Load() {
+		return false
+	}
+	if _, ok := ch.consumers[cons.tag]; !ok {
+		return false
+	}
+	ch.nextTag++
+	tag := ch.nextTag
+	if !cons.noAck {
+		ch.unacked = append(ch.unacked, &pending{tag: tag, q: cons.q, e: e, cons: cons})
+		cons.unacked.Add(1)
+		ch.unackedTotal.Add(1)
+	}
+	ch.conn.send(outFrame{ch: ch.id, method: &wire.BasicDeliver{ConsumerTag: cons.tag, DeliveryTag: tag,
+		Redelivered: e.redelivered, Exchange: e.msg.exchange, RoutingKey: e.msg.routingKey}, msg: e.msg})
+	return true
+}
+
+// deliverGet answers basic.get with get-ok.
+func (ch *channel) deliverGet(q *queue, e *entry, remaining int, noAck bool) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	ch.nextTag++
+	tag := ch.nextTag
+	if !noAck {
+		ch.unacked = append(ch.unacked, &pending{tag: tag, q: q, e: e})
+		ch.unackedTotal.Add(1)
+	}
+	ch.conn.send(outFrame{ch: ch.id, method: &wire.BasicGetOk{DeliveryTag: tag, Redelivered: e.redelivered,
+		Exchange: e.msg.exchange, RoutingKey: e.msg.routingKey, MessageCount: uint32(remaining)}, msg: e.msg})
+}
+
+// take removes and returns the unacked deliveries a basic.ack/nack/reject
+// names: one tag, or (multiple) every tag up to it (0: all). ok is false
+// for an unknown tag.
+func (ch *channel) take(tag uint64, multiple bool) ([]*pending, bool) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	var out []*pending
+	if multiple {
+		for _, p := range ch.unacked {
+			if p.done {
+				continue
+			}
+			if tag != 0 && p.tag > tag {
+				break
+			}
+			out = append(out, p)
+		}
+		if len(out) == 0 && tag != 0 {
+			// RabbitMQ accepts multiple=true with a tag already covered only
+			// when it names a delivery that was made
+			if tag > ch.nextTag {
+				return nil, false
+			}
+		}
+	} else {
+		i := sort.Search(len(ch.unacked), func(i int) bool { return ch.unacked[i].tag >= tag })
+		if i == len(ch.unacked) || ch.unacked[i].tag != tag || ch.unacked[i].done {
+			return nil, false
+		}
+		out = append(out, ch.unacked[i])
+	}
+	for _, p := range out {
+		p.done = true
+		ch.settled++
+		if p.cons != nil {
+			p.cons.unacked.Add(-1)
+		}
+	}
+	ch.unackedTotal.Add(-int32(len(out)))
+	ch.compact()
+	return out, true
+}
+
+// compact drops settled entries from the front, and everywhere when they
+// are the majority.
+func (ch *channel) compact() {
+	i := 0
+	for i < len(ch.unacked) && ch.unacked[i].done {
+		i++
+	}
+	if i > 0 {
+		ch.settled -= i
+		n := copy(ch.unacked, ch.unacked[i:])
+		clear(ch.unacked[n:])
+		ch.unacked = ch.unacked[:n]
+	}
+	if ch.settled > 64 && ch.settled*2 > len(ch.unacked) {
+		live := ch.unacked[:0]
+		for _, p := range ch.unacked {
+			if !p.done {
+				live = append(live, p)
+			}
+		}
+		clear(ch.unacked[len(live):])
+		ch.unacked = live
+		ch.settled = 0
+	}
+}
+
+// takeAll removes every unacked delivery (channel close, basic.recover).
+func (ch *channel) takeAll() []*pending {
+	out, _ := ch.take(0, true)
+	return out
+}
+
+// settle finishes deliveries: acked (gone), or nacked/rejected with or
+// without requeue. Queues whose consumers got room are re-dispatched.
+func settle(ps []*pending, ack, requeue bool) {
+	byQueue := map[*queue][]*entry{}
+	var order []*queue
+	for _, p := range ps {
+		if _, ok := byQueue[p.q]; !ok {
+			order = append(order, p.q)
+		}
+		byQueue[p.q] = append(byQueue[p.q], p.e)
+	}
+	for _, q := range order {
+		es := byQueue[q]
+		if ack {
+			var n int64
+			for _, e := range es {
+				n += int64(len(e.msg.body))
+			}
+			q.v.s.memAdd(-n)
+			q.kick()
+			continue
+		}
+		q.requeue(es, requeue)
+	}
+}
+
+// cancelByServer drops a consumer whose queue was deleted and tells the
+// client (basic.cancel) when it supports consumer_cancel_notify. Called
+// under the queue's lock.
+func (ch *channel) cancelByServer(cons *consumer) {
+	ch.mu.Lock()
+	_, ok := ch.consumers[cons.tag]
+	delete(ch.consumers, cons.tag)
+	ch.mu.Unlock()
+	if ok && ch.conn.capCancel && !ch.closed.Load() {
+		ch.conn.sendMethod(ch.id, &wire.BasicCancel{ConsumerTag: cons.tag, NoWait: true})
+	}
+}
+
+// release ends the channel: consumers are cancelled, unacked messages go
+// back to their queues (redelivered), auto-delete queues may go.
+func (ch *channel) release() {
+	ch.mu.Lock()
+	ch.closed.Store(true)
+	cons := make([]*consumer, 0, len(ch.consumers))
+	for _, c := range ch.consumers {
+		cons = append(cons, c)
+	}
+	ch.consumers = map[string]*consumer{}
+	ch.mu.Unlock()
+	for _, c := range cons {
+		c.q.removeConsumer(c)
+	}
+	// requeue after cancelling, so the messages do not come straight back
+	// to this channel
+	settle(ch.takeAll(), false, true)
+	for _, c := range cons {
+		c.q.v.maybeAutoDelete(c.q)
+	}
+	ch.txPublishes, ch.txAcks = nil, nil
+}
+
+// channelError closes the channel with a soft error (channel.close), or
+// the connection for a hard one.
+func (c *conn) channelError(ch *channel, e *wire.Error, m wire.Method) {
+	var classID, methodID uint16
+	if m != nil {
+		classID, methodID = m.ClassID(), m.MethodID()
+	}
+	if wire.IsHardError(e.Code) {
+		c.connectionError(e, classID, methodID)
+		return
+	}
+	c.s.log.Debug("channel error", "conn", c.id, "channel", ch.id, "code", e.Code, "text", e.Text)
+	ch.closeSent = true
+	ch.publish, ch.content = nil, nil
+	c.sendMethod(ch.id, &wire.ChannelClose{ReplyCode: e.Code, ReplyText: e.Text, FailingClassID: classID, FailingMethodID: methodID})
+	ch.release()
+}
+
+// handleChannelMethod runs a method received on a channel other than 0.
+func (c *conn) handleChannelMethod(id uint16, m wire.Method) {
+	c.mu.Lock()
+	ch := c.channels[id]
+	c.mu.Unlock()
+	if ch == nil {
+		if open, ok := m.(*wire.ChannelOpen); ok {
+			_ = open
+			if id > c.channelMax {
+				c.connectionError(wire.Errorf(wire.ChannelError, "channel number %d exceeds the negotiated channel_max %d", id, c.channelMax), m.ClassID(), m.MethodID())
+				return
+			}
+			ch = newChannel(c, id)
+			c.mu.Lock()
+			c.channels[id] = ch
+			c.mu.Unlock()
+			c.sendMethod(id, &wire.ChannelOpenOk{})
+			return
+		}
+		c.connectionError(wire.Errorf(wire.ChannelError, "expected 'channel.open'"), m.ClassID(), m.MethodID())
+		return
+	}
+	if ch.closeSent {
+		// after channel.close, RabbitMQ discards everything but close/close-ok
+		switch m.(type) {
+		case *wire.ChannelCloseOk:
+			c.removeChannel(id)
+		case *wire.ChannelClose:
+			c.sendMethod(id, &wire.ChannelCloseOk{})
+			c.removeChannel(id)
+		}
+		return
+	}
+	if ch.publish != nil {
+		c.connectionError(wire.Errorf(wire.UnexpectedFrame, "expected content header for class 60, got non content header frame instead"), m.ClassID(), m.MethodID())
+		return
+	}
+	if err := ch.handle(m); err != nil {
+		c.channelError(ch, err, m)
+	}
+}
+
+func (c *conn) removeChannel(id uint16) {
+	c.mu.Lock()
+	delete(c.channels, id)
+	c.mu.Unlock()
+}
+
+// handle dispatches a method to its class's handler.
+func (ch *channel) handle(m wire.Method) *wire.Error {
+	switch m.ClassID() {
+	case 20:
+		return ch.handleChannelClass(m)
+	case 40:
+		return ch.handleExchange(m)
+	case 50:
+		return ch.handleQueue(m)
+	case 60:
+		return ch.handleBasic(m)
+	case 85:
+		return ch.handleConfirm(m)
+	case 90:
+		return ch.handleTx(m)
+	}
+	return wire.Errorf(wire.CommandInvalid, "unknown method %s", m.Name())
+}
+
+func (ch *channel) handleChannelClass(m wire.Method) *wire.Error {
+	c := ch.conn
+	switch m := m.(type) {
+	case *wire.ChannelOpen:
+		return wire.Errorf(wire.ChannelError, "second 'channel.open' seen")
+	case *wire.ChannelClose:
+		ch.release()
+		c.removeChannel(ch.id)
+		c.sendMethod(ch.id, &wire.ChannelCloseOk{})
+	case *wire.ChannelCloseOk:
+		// not expected: we sent no channel.close
+	case *wire.ChannelFlow:
+		if !m.Active {
+			return wire.Errorf(wire.NotImplemented, "active=false")
+		}
+		c.sendMethod(ch.id, &wire.ChannelFlowOk{Active: true})
+	case *wire.ChannelFlowOk:
+	default:
+		return wire.Errorf(wire.CommandInvalid, "unexpected method %s", m.Name())
+	}
+	return nil
+}

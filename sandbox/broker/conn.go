@@ -1,0 +1,378 @@
+package broker
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/warrenmq/warren/sandbox/broker/wire"
+	"github.com/warrenmq/warren/sandbox/routing"
+)
+
+const (
+	frameMax   = 131072
+	channelMax = 2047
+	// serverHeartbeat is the heartbeat the server proposes (RabbitMQ's 60s).
+	serverHeartbeat = 60
+	// backlogHigh is how many frames may wait in a connection's outgoing
+	// queue before consumers on it stop getting messages; they resume when
+	// the writer has drained it.
+	backlogHigh = 2048
+	// closeOkTimeout bounds the wait for the peer's close-ok.
+	closeOkTimeout = 3 * time.Second
+)
+
+// outFrame is one thing for the writer goroutine to send.
+type outFrame struct {
+	ch        uint16
+	method    wire.Method
+	msg       *message // content after the method (basic.deliver/get-ok/return)
+	heartbeat bool
+}
+
+// conn is one client connection: a reader goroutine (serve) that handles
+// every incoming frame in order, and a writer goroutine (writeLoop) that
+// sends what the broker queues for it and flushes when the queue is empty.
+type conn struct {
+	s  *Server
+	nc net.Conn
+	id uint64
+
+	// set during the handshake, read-only afterwards
+	vh          *vhost
+	user        string
+	frameMax    uint32
+	channelMax  uint16
+	heartbeat   atomic.Int32 // seconds; 0 none. Read by the writer.
+	clientProps routing.Table
+	capCancel   bool // the client understands basic.cancel from the server
+	capBlocked  bool // ... connection.blocked / unblocked
+
+	mu       sync.Mutex
+	channels map[uint16]*channel
+
+	outMu      sync.Mutex
+	out        []outFrame
+	outLen     atomic.Int32
+	wasBacklog atomic.Bool
+	wake       chan struct{} // cap 1: the writer has work
+	writerDone chan struct{}
+	stopWriter chan struct{} // closed: drain, flush and exit
+	stopOnce   sync.Once
+	quit       chan struct{} // closed when the server closes the connection
+	quitOnce   sync.Once
+	lastSent   atomic.Int64
+
+	r           *wire.Reader
+	closing     atomic.Bool // connection.close sent; waiting for close-ok
+	blockedSent bool        // guarded by outMu
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	return &conn{
+		s: s, nc: nc, id: s.nextConn.Add(1),
+		frameMax: wire.FrameMinSize, channelMax: channelMax,
+		channels:   map[uint16]*channel{},
+		wake:       make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+		stopWriter: make(chan struct{}),
+		quit:       make(chan struct{}),
+	}
+}
+
+// send queues frames for the writer. Safe from any goroutine.
+func (c *conn) send(fs ...outFrame) {
+	c.outMu.Lock()
+	c.out = append(c.out, fs...)
+	n := c.outLen.Add(int32(len(fs)))
+	c.outMu.Unlock()
+	if n >= backlogHigh {
+		c.wasBacklog.Store(true)
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) sendMethod(ch uint16, m wire.Method) { c.send(outFrame{ch: ch, method: m}) }
+
+func (c *conn) backlogged() bool { return c.outLen.Load() >= backlogHigh }
+
+// writeLoop owns the wire.Writer: it writes everything queued and flushes
+// whenever the queue runs dry, so that a burst of deliveries leaves in few
+// system calls. It sends heartbeats when nothing else went out.
+func (c *conn) writeLoop() {
+	defer c.s.wg.Done()
+	defer close(c.writerDone)
+	w := wire.NewWriter(c.nc)
+	var batch []outFrame
+	var tick <-chan time.Time
+	var ticker *time.Ticker
+	defer func() {
+		if ticker != nil {
+			ticker.Stop()
+		}
+	}()
+	hbSet := false
+	broken := false
+	for {
+		stopping := false
+		select {
+		case <-c.wake:
+		case <-tick:
+			if time.Since(time.Unix(0, c.lastSent.Load())) >= time.Duration(c.heartbeat.Load())*time.Second/3 {
+				c.send(outFrame{heartbeat: true})
+			}
+			continue
+		case <-c.stopWriter:
+			stopping = true
+		}
+		if !hbSet && c.heartbeat.Load() > 0 {
+			hbSet = true
+			ticker = time.NewTicker(time.Duration(c.heartbeat.Load()) * time.Second / 2)
+			tick = ticker.C
+		}
+		for {
+			c.outMu.Lock()
+			batch, c.out = c.out, batch[:0]
+			c.outLen.Store(0)
+			c.outMu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			if !broken {
+				for i := range batch {
+					if err := c.write(w, &batch[i]); err != nil {
+						broken = true
+						c.nc.Close() // the reader sees it and tears down
+						break
+					}
+				}
+			}
+			clear(batch)
+		}
+		if !broken {
+			if err := w.Flush(); err != nil {
+				broken = true
+				c.nc.Close()
+			}
+			c.lastSent.Store(time.Now().UnixNano())
+		}
+		if c.wasBacklog.Swap(false) {
+			c.kickConsumers()
+		}
+		if stopping {
+			return
+		}
+	}
+}
+
+func (c *conn) write(w *wire.Writer, f *outFrame) error {
+	if f.heartbeat {
+		return w.WriteHeartbeat()
+	}
+	if err := w.WriteMethod(f.ch, f.method); err != nil {
+		return err
+	}
+	if f.msg != nil {
+		return w.WriteContent(f.ch, 60, f.msg.props, f.msg.body, c.frameMax)
+	}
+	return nil
+}
+
+// kickConsumers resumes deliveries held back while the outgoing queue was
+// long.
+func (c *conn) kickConsumers() {
+	c.mu.Lock()
+	var qs []*queue
+	for _, ch := range c.channels {
+		ch.mu.Lock()
+		for _, cons := range ch.consumers {
+			qs = appendQueue(qs, cons.q)
+		}
+		ch.mu.Unlock()
+	}
+	c.mu.Unlock()
+	for _, q := range qs {
+		q.kick()
+	}
+}
+
+// serve is the reader goroutine: handshake, then frames until the
+// connection ends; then it releases everything the connection held.
+func (c *conn) serve() {
+	defer c.s.wg.Done()
+	defer c.s.removeConn(c)
+	br := bufio.NewReaderSize(c.nc, 64*1024)
+	err := c.handshake(br)
+	if err == nil {
+		err = c.loop()
+	}
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		c.s.log.Debug("connection ended", "conn", c.id, "remote", c.nc.RemoteAddr().String(), "err", err)
+	}
+	c.teardown()
+}
+
+// teardown closes every channel (requeueing unacknowledged messages),
+// deletes the connection's exclusive queues, flushes what is queued and
+// closes the socket.
+func (c *conn) teardown() {
+	c.mu.Lock()
+	chans := make([]*channel, 0, len(c.channels))
+	for _, ch := range c.channels {
+		chans = append(chans, ch)
+	}
+	c.channels = map[uint16]*channel{}
+	c.mu.Unlock()
+	for _, ch := range chans {
+		ch.release()
+	}
+	if c.vh != nil {
+		c.vh.deleteExclusive(c)
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.stopOnce.Do(func() { close(c.stopWriter) })
+	<-c.writerDone
+	c.nc.Close()
+}
+
+// forceClose closes the connection from the server's side (shutdown):
+// connection.close, then the socket once the client answers or a timeout
+// passes.
+func (c *conn) forceClose(code uint16, text string) {
+	c.quitOnce.Do(func() { close(c.quit) })
+	if c.closing.Swap(true) {
+		c.nc.SetReadDeadline(time.Now().Add(closeOkTimeout))
+		return
+	}
+	c.sendMethod(0, &wire.ConnectionClose{ReplyCode: code, ReplyText: text})
+	c.nc.SetReadDeadline(time.Now().Add(closeOkTimeout))
+}
+
+// notifyBlocked tells a client that supports it that publishing is blocked
+// (memory alarm) or unblocked.
+func (c *conn) notifyBlocked(on bool) {
+	if !c.capBlocked {
+		return
+	}
+	c.outMu.Lock()
+	if c.blockedSent == on {
+		c.outMu.Unlock()
+		return
+	}
+	c.blockedSent = on
+	c.outMu.Unlock()
+	if on {
+		c.sendMethod(0, &wire.ConnectionBlocked{Reason: "low on memory"})
+	} else {
+		c.sendMethod(0, &wire.ConnectionUnblocked{})
+	}
+}
+
+// loop reads frames until the connection ends.
+func (c *conn) loop() error {
+	r := c.r
+	var lastDeadline time.Time
+	hb := time.Duration(c.heartbeat.Load()) * time.Second
+	for {
+		if hb > 0 && !c.closing.Load() {
+			// a peer silent for two heartbeat intervals is gone
+			if now := time.Now(); now.Sub(lastDeadline) > hb/4 {
+				c.nc.SetReadDeadline(now.Add(2 * hb))
+				lastDeadline = now
+			}
+		}
+		f, err := r.ReadFrame()
+		if err != nil {
+			var we *wire.Error
+			if errors.As(err, &we) && !c.closing.Load() {
+				c.connectionError(we, 0, 0)
+				continue
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && !c.closing.Load() {
+				c.s.log.Info("missed heartbeats from client, closing connection", "conn", c.id, "timeout", 2*hb)
+			}
+			return err
+		}
+		done, err := c.handleFrame(f)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// connectionError closes the connection with a hard error: connection.close
+// now, the socket once close-ok arrives (or after a timeout).
+func (c *conn) connectionError(e *wire.Error, classID, methodID uint16) {
+	if c.closing.Swap(true) {
+		return
+	}
+	c.s.log.Debug("connection error", "conn", c.id, "code", e.Code, "text", e.Text)
+	c.sendMethod(0, &wire.ConnectionClose{ReplyCode: e.Code, ReplyText: e.Text, FailingClassID: classID, FailingMethodID: methodID})
+	c.nc.SetReadDeadline(time.Now().Add(closeOkTimeout))
+}
+
+// handleFrame dispatches one frame; done reports that the connection is
+// over (close-ok exchanged).
+func (c *conn) handleFrame(f wire.Frame) (done bool, err error) {
+	if c.closing.Load() {
+		// after connection.close only close/close-ok matter
+		if f.Type != wire.FrameMethod || f.Channel != 0 {
+			return false, nil
+		}
+		m, err := wire.ParseMethod(f.Payload)
+		if err != nil {
+			return false, nil
+		}
+		switch m.(type) {
+		case *wire.ConnectionCloseOk:
+			return true, nil
+		case *wire.ConnectionClose:
+			c.sendMethod(0, &wire.ConnectionCloseOk{})
+			return true, nil
+		}
+		return false, nil
+	}
+	switch f.Type {
+	case wire.FrameHeartbeat:
+		return false, nil
+	case wire.FrameMethod:
+		m, err := wire.ParseMethod(f.Payload)
+		if err != nil {
+			var we *wire.Error
+			if !errors.As(err, &we) {
+				we = wire.Errorf(wire.FrameError, "%v", err)
+			}
+			c.connectionError(we, 0, 0)
+			return false, nil
+		}
+		if f.Channel == 0 {
+			return c.handleConnectionMethod(m)
+		}
+		c.handleChannelMethod(f.Channel, m)
+		return false, nil
+	case wire.FrameHeader, wire.FrameBody:
+		if f.Channel == 0 {
+			c.connectionError(wire.Errorf(wire.CommandInvalid, "unexpected content frame on channel 0"), 0, 0)
+			return false, nil
+		}
+		c.mu.Lock()
+		ch := c.channels[f.Channel]
+		c.mu.Unlock()
+		if ch == nil {
+			c.connectionError(wire.Errorf(wire.ChannelError, "expected 'channel.open'"), 0, 0)
+			return false, nil
+		}
+		ch.handleContent(f)
+		return false, nil
+	}
+	c.connectionError(wire.Errorf(wire.FrameError, "unknown frame type %d", f.Type), 0, 0)
+	return false, nil
+}

@@ -1,0 +1,48 @@
+// Package broker is Warren's embedded AMQP 0-9-1 broker: a real server on a
+// real socket that behaves as RabbitMQ 4.x does (routing, errors and their
+// reply texts, confirms, dead-lettering, ...), so that amqp091-go, pika,
+// amqp-tools and the RabbitMQ tutorials work against it unchanged and Warren
+// teaches what RabbitMQ really does.
+//
+// It is embedded the way nats-server is: New(Options), Start (does not
+// block), Addr/URL, ReadyForConnections, and an idempotent Shutdown that
+// closes every connection and waits for every goroutine.
+//
+// It must never: touch the disk (durable flags are remembered and compared,
+// nothing is persisted), install signal handlers, leave a goroutine running
+// after Shutdown, panic on what a client sends, or route differently from
+// the routing model in sandbox/routing.
+//
+// Frames are read and written by sandbox/broker/wire; this package holds the
+// state: vhosts (vhost.go, vhost_queues.go), exchanges and their routers
+// (router.go, topic.go), queues (msgqueue.go), dead-lettering
+// (deadletter.go), connections (conn.go) and one file per AMQP class for the
+// method handlers (connection.go, channel.go, exchange.go, queue.go,
+// basic.go, confirm.go, tx.go).
+//
+// # Concurrency
+//
+// Each connection has two goroutines: a reader (conn.serve) that runs every
+// method of the connection in order, and a writer (conn.writeLoop) that owns
+// the socket's wire.Writer. Anything may queue frames for a connection
+// (conn.send); the writer writes them in order and flushes when the queue
+// runs dry, so a burst of deliveries costs few system calls. The server has
+// an accept goroutine; TTL and x-expires timers run through Server.goTimer.
+// All are counted in Server.wg, which Shutdown waits on.
+//
+// Queues have no goroutine: state is guarded by locks, always taken in this
+// order: vhost.mu (read for publishing and settling, write for topology
+// changes) -> queue.mu -> channel.mu -> conn.outMu (and Server.alarmMu ->
+// Server.mu for the memory alarm). A queue decides deliveries under its own
+// lock and hands them to the consumer's channel (delivery tag, unacked
+// record) and connection (outgoing frame) before releasing it, so
+// deliveries leave in queue order. Acks take the channel lock to find the
+// deliveries, release it, then take the queues' locks. Dead-lettered
+// messages are collected under a queue lock and republished after it is
+// released, with vhost.mu still held for reading.
+//
+// A consumer receives messages while it has room: under its prefetch (and
+// the channel's global prefetch), and while its connection's outgoing queue
+// is shorter than backlogHigh frames; the writer re-dispatches when it has
+// drained a long queue.
+package broker

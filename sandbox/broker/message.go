@@ -1,0 +1,83 @@
+package broker
+
+import (
+	"github.com/warrenmq/warren/sandbox/broker/wire"
+)
+
+// message is a published message. It is shared, read-only, by every queue
+// it was routed to; dead-lettering makes a modified copy.
+type message struct {
+	exchange   string
+	routingKey string
+	props      wire.Properties
+	body       []byte
+}
+
+// entry is one message's place in one queue.
+type entry struct {
+	msg         *message
+	seq         uint64 // position in the queue: a requeued message goes back here
+	redelivered bool
+	expiresAt   int64 // unix nanoseconds; 0 never
+	zeroTTL     bool  // TTL 0: delivered at once to a consumer or expired
+}
+
+// readyList is a queue's ready messages in seq order: appends at the tail,
+// pops at the head, and requeues insert back at their original position.
+type readyList struct {
+	items []*entry
+	head  int
+}
+
+func (r *readyList) len() int { return len(r.items) - r.head }
+
+func (r *readyList) front() *entry { return r.items[r.head] }
+
+func (r *readyList) push(e *entry) { r.items = append(r.items, e) }
+
+func (r *readyList) pop() *entry {
+	e := r.items[r.head]
+	r.items[r.head] = nil
+	r.head++
+	if r.head == len(r.items) {
+		r.items = r.items[:0]
+		r.head = 0
+	} else if r.head > 1024 && r.head*2 > len(r.items) {
+		n := copy(r.items, r.items[r.head:])
+		clear(r.items[n:])
+		r.items = r.items[:n]
+		r.head = 0
+	}
+	return e
+}
+
+// insert puts e back at its seq position.
+func (r *readyList) insert(e *entry) {
+	live := r.items[r.head:]
+	// requeues usually go to the front: search from there
+	lo, hi := 0, len(live)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if live[mid].seq < e.seq {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo == 0 && r.head > 0 {
+		r.head--
+		r.items[r.head] = e
+		return
+	}
+	pos := r.head + lo
+	r.items = append(r.items, nil)
+	copy(r.items[pos+1:], r.items[pos:])
+	r.items[pos] = e
+}
+
+func (r *readyList) clear() []*entry {
+	out := r.items[r.head:]
+	r.items = nil
+	r.head = 0
+	return out
+}

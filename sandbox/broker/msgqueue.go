@@ -1,0 +1,363 @@
+package broker
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/warrenmq/warren/sandbox/routing"
+)
+
+// queue is a queue and its messages. Its mutex guards the ready messages
+// and the consumers; a delivery is decided and handed to the consumer's
+// connection under it, so deliveries leave in queue order.
+type queue struct {
+	v          *vhost
+	name       string
+	durable    bool
+	exclusive  bool
+	autoDelete bool
+	owner      *conn // the declaring connection, for an exclusive queue
+	args       routing.Table
+	qa         queueArgs
+
+	mu                sync.Mutex
+	ready             readyList
+	readyBytes        int64
+	nextSeq           uint64
+	consumers         []*consumer
+	rr                int // round-robin position among consumers
+	hadConsumer       bool
+	exclusiveConsumer bool
+	deleted           bool
+	ttlTimer          *time.Timer
+	ttlAt             int64
+	expiresTimer      *time.Timer
+	expiresGen        uint64
+}
+
+// consumer is a basic.consume subscription.
+type consumer struct {
+	tag       string
+	ch        *channel
+	q         *queue
+	noAck     bool
+	exclusive bool
+	prefetch  int32 // 0: unlimited
+	unacked   atomic.Int32
+}
+
+// hasRoom reports whether the consumer may be given another message now.
+func (c *consumer) hasRoom() bool {
+	ch := c.ch
+	if ch.closed.Load() || ch.conn.backlogged() {
+		return false
+	}
+	if c.noAck {
+		return true
+	}
+	if c.prefetch > 0 && c.unacked.Load() >= c.prefetch {
+		return false
+	}
+	if g := ch.globalPrefetch.Load(); g > 0 && ch.unackedTotal.Load() >= g {
+		return false
+	}
+	return true
+}
+
+// deadLetter is a message leaving a queue for its dead-letter exchange.
+type deadLetter struct {
+	q      *queue
+	e      *entry
+	reason string // expired, maxlen, rejected
+}
+
+func newQueue(v *vhost, name string, durable, exclusive, autoDelete bool, owner *conn, args routing.Table, qa queueArgs) *queue {
+	q := &queue{v: v, name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, args: args, qa: qa}
+	if exclusive {
+		q.owner = owner
+	}
+	return q
+}
+
+// enqueue adds a routed message. It reports false when x-overflow
+// reject-publish(-dlx) refused it. Callers hold v.mu (read).
+func (q *queue) enqueue(m *message, perMsgTTL int64, now int64) (bool, []deadLetter) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.deleted {
+		return true, nil
+	}
+	size := int64(len(m.body))
+	var dls []deadLetter
+	if q.qa.overflow != "drop-head" && q.overLimit(1, size) {
+		if q.qa.overflow == "reject-publish-dlx" {
+			dls = append(dls, deadLetter{q: q, e: &entry{msg: m}, reason: "maxlen"})
+		}
+		return false, dls
+	}
+	e := &entry{msg: m, seq: q.nextSeq}
+	q.nextSeq++
+	ttl := q.qa.messageTTL
+	if perMsgTTL >= 0 && (ttl < 0 || perMsgTTL < ttl) {
+		ttl = perMsgTTL
+	}
+	if ttl == 0 {
+		e.zeroTTL = true
+	} else if ttl > 0 {
+		e.expiresAt = now + ttl*int64(time.Millisecond)
+	}
+	q.ready.push(e)
+	q.readyBytes += size
+	q.v.s.memAdd(size)
+	// drop-head: make room by dropping (dead-lettering) the oldest
+	for q.qa.overflow == "drop-head" && q.overLimit(0, 0) && q.ready.len() > 0 {
+		old := q.ready.pop()
+		q.discard(old)
+		dls = append(dls, deadLetter{q: q, e: old, reason: "maxlen"})
+	}
+	dls = q.dispatchLocked(now, dls)
+	return true, dls
+}
+
+// overLimit reports whether the queue would exceed x-max-length or
+// x-max-length-bytes with n more messages of size more bytes.
+func (q *queue) overLimit(n int, more int64) bool {
+	if q.qa.maxLength >= 0 && int64(q.ready.len()+n) > q.qa.maxLength {
+		return true
+	}
+	if q.qa.maxLengthBytes >= 0 && q.readyBytes+more > q.qa.maxLengthBytes {
+		return true
+	}
+	return false
+}
+
+// removed accounts a ready message that left the queue (delivered, dropped,
+// dead-lettered).
+func (q *queue) removed(e *entry) {
+	q.readyBytes -= int64(len(e.msg.body))
+}
+
+// discard accounts a ready message that left the broker's custody
+// (dropped, expired, dead-lettered: a dead-lettered copy counts anew).
+func (q *queue) discard(e *entry) {
+	q.removed(e)
+	q.v.s.memAdd(-int64(len(e.msg.body)))
+}
+
+// dispatchLocked hands ready messages to consumers with room, round-robin,
+// and expires messages at the head whose TTL has passed.
+func (q *queue) dispatchLocked(now int64, dls []deadLetter) []deadLetter {
+	for q.ready.len() > 0 {
+		e := q.ready.front()
+		if e.expiresAt != 0 && e.expiresAt <= now {
+			q.ready.pop()
+			q.discard(e)
+			dls = append(dls, deadLetter{q: q, e: e, reason: "expired"})
+			continue
+		}
+		c := q.nextConsumer()
+		if c == nil {
+			break
+		}
+		q.ready.pop()
+		if !c.ch.deliver(c, e) {
+			q.ready.insert(e)
+			continue
+		}
+		q.removed(e)
+		if c.noAck {
+			q.v.s.memAdd(-int64(len(e.msg.body)))
+		}
+	}
+	// TTL 0: what no consumer took at once expires now
+	for q.ready.len() > 0 && q.ready.front().zeroTTL {
+		e := q.ready.pop()
+		q.discard(e)
+		dls = append(dls, deadLetter{q: q, e: e, reason: "expired"})
+	}
+	q.armTTL(now)
+	return dls
+}
+
+func (q *queue) nextConsumer() *consumer {
+	n := len(q.consumers)
+	for i := 0; i < n; i++ {
+		idx := (q.rr + i) % n
+		if c := q.consumers[idx]; c.hasRoom() {
+			q.rr = (idx + 1) % n
+			return c
+		}
+	}
+	return nil
+}
+
+// armTTL makes sure a timer fires when the head message expires.
+func (q *queue) armTTL(now int64) {
+	var at int64
+	if q.ready.len() > 0 {
+		at = q.ready.front().expiresAt
+	}
+	if at == 0 || q.deleted {
+		if q.ttlTimer != nil {
+			q.ttlTimer.Stop()
+			q.ttlAt = 0
+		}
+		return
+	}
+	if at == q.ttlAt {
+		return
+	}
+	q.ttlAt = at
+	d := time.Duration(at - now)
+	if q.ttlTimer != nil {
+		q.ttlTimer.Stop()
+	}
+	q.ttlTimer = q.v.s.goTimer(d, func() { q.kickAfter(true) })
+}
+
+// kick re-runs dispatch (and expiry): after an ack made room, a TTL timer
+// fired, or a connection's outgoing backlog drained.
+func (q *queue) kick() { q.kickAfter(false) }
+
+func (q *queue) kickAfter(ttlFired bool) {
+	v := q.v
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	q.mu.Lock()
+	if q.deleted {
+		q.mu.Unlock()
+		return
+	}
+	if ttlFired {
+		q.ttlAt = 0 // a fired timer is spent
+	}
+	dls := q.dispatchLocked(time.Now().UnixNano(), nil)
+	q.mu.Unlock()
+	v.deadLetterLocked(dls)
+}
+
+// requeue puts unacknowledged messages back at their original positions,
+// marked redelivered, or (requeue false) dead-letters or drops them.
+func (q *queue) requeue(es []*entry, requeue bool) {
+	v := q.v
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	q.mu.Lock()
+	var dls []deadLetter
+	for _, e := range es {
+		if q.deleted {
+			q.v.s.memAdd(-int64(len(e.msg.body)))
+			continue
+		}
+		if !requeue {
+			q.v.s.memAdd(-int64(len(e.msg.body)))
+			dls = append(dls, deadLetter{q: q, e: e, reason: "rejected"})
+			continue
+		}
+		e.redelivered = true
+		q.ready.insert(e)
+		q.readyBytes += int64(len(e.msg.body))
+	}
+	if !q.deleted {
+		dls = q.dispatchLocked(time.Now().UnixNano(), dls)
+	}
+	q.mu.Unlock()
+	v.deadLetterLocked(dls)
+}
+
+// get takes the head message for basic.get; nil when the queue is empty.
+func (q *queue) get(now int64) (*entry, int, []deadLetter) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.touchExpires()
+	var dls []deadLetter
+	for q.ready.len() > 0 {
+		e := q.ready.pop()
+		q.removed(e)
+		if (e.expiresAt != 0 && e.expiresAt <= now) || e.zeroTTL {
+			q.v.s.memAdd(-int64(len(e.msg.body)))
+			dls = append(dls, deadLetter{q: q, e: e, reason: "expired"})
+			continue
+		}
+		q.armTTL(now)
+		return e, q.ready.len(), dls
+	}
+	q.armTTL(now)
+	return nil, 0, dls
+}
+
+func (q *queue) counts() (messages, consumers int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.ready.len(), len(q.consumers)
+}
+
+func (q *queue) purge() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := q.ready.len()
+	for _, e := range q.ready.clear() {
+		q.v.s.memAdd(-int64(len(e.msg.body)))
+	}
+	q.readyBytes = 0
+	q.armTTL(0)
+	return n
+}
+
+// touchExpires restarts the x-expires countdown: the queue was used.
+func (q *queue) touchExpires() {
+	if q.qa.expires <= 0 || q.deleted {
+		return
+	}
+	q.expiresGen++
+	if q.expiresTimer != nil {
+		q.expiresTimer.Stop()
+		q.expiresTimer = nil
+	}
+	if len(q.consumers) > 0 {
+		return // a queue with consumers is in use: no countdown
+	}
+	gen := q.expiresGen
+	q.expiresTimer = q.v.s.goTimer(time.Duration(q.qa.expires)*time.Millisecond, func() {
+		q.v.expireQueue(q, gen)
+	})
+}
+
+func (q *queue) stopTimers() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.ttlTimer != nil {
+		q.ttlTimer.Stop()
+	}
+	if q.expiresTimer != nil {
+		q.expiresTimer.Stop()
+	}
+}
+
+// markDeleted empties a deleted queue and cancels its consumers (basic.cancel
+// to clients that understand it). It returns the number of ready messages.
+func (q *queue) markDeleted() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.deleted {
+		return 0
+	}
+	q.deleted = true
+	n := q.ready.len()
+	for _, e := range q.ready.clear() {
+		q.v.s.memAdd(-int64(len(e.msg.body)))
+	}
+	q.readyBytes = 0
+	if q.ttlTimer != nil {
+		q.ttlTimer.Stop()
+	}
+	if q.expiresTimer != nil {
+		q.expiresTimer.Stop()
+	}
+	for _, c := range q.consumers {
+		c.ch.cancelByServer(c)
+	}
+	q.consumers = nil
+	return n
+}

@@ -1,0 +1,58 @@
+package broker
+
+import "github.com/warrenmq/warren/sandbox/broker/wire"
+
+// txPublish and txAck are what a transactional channel holds until
+// tx.commit (or drops at tx.rollback).
+type txPublish struct {
+	pub *wire.BasicPublish
+	msg *message
+}
+
+type txAck struct {
+	tag               uint64
+	multiple, ack     bool
+	requeue           bool
+}
+
+// handleTx runs the tx class.
+func (ch *channel) handleTx(m wire.Method) *wire.Error {
+	c := ch.conn
+	switch m.(type) {
+	case *wire.TxSelect:
+		if ch.confirm {
+			return wire.Errorf(wire.PreconditionFailed, "cannot switch from confirm to tx mode")
+		}
+		ch.tx = true
+		c.sendMethod(ch.id, &wire.TxSelectOk{})
+	case *wire.TxCommit:
+		if !ch.tx {
+			return wire.Errorf(wire.PreconditionFailed, "channel is not transactional")
+		}
+		pubs, acks := ch.txPublishes, ch.txAcks
+		ch.txPublishes, ch.txAcks = nil, nil
+		for _, p := range pubs {
+			ch.route(p.pub, p.msg)
+			if ch.closeSent {
+				return nil
+			}
+		}
+		for _, a := range acks {
+			ps, ok := ch.take(a.tag, a.multiple)
+			if !ok {
+				return wire.Errorf(wire.PreconditionFailed, "unknown delivery tag %d", a.tag)
+			}
+			settle(ps, a.ack, a.requeue)
+		}
+		c.sendMethod(ch.id, &wire.TxCommitOk{})
+	case *wire.TxRollback:
+		if !ch.tx {
+			return wire.Errorf(wire.PreconditionFailed, "channel is not transactional")
+		}
+		ch.txPublishes, ch.txAcks = nil, nil
+		c.sendMethod(ch.id, &wire.TxRollbackOk{})
+	default:
+		return wire.Errorf(wire.CommandInvalid, "unexpected method %s", m.Name())
+	}
+	return nil
+}
