@@ -204,7 +204,7 @@ func TestRouteExchangeToExchange(t *testing.T) {
 			bq("b", "qb", "k.#"),
 			bx("b", "c", "#"),
 			bq("c", "qc", "k.x"),
-			bx("c", "a", "k.x"), // cycle back to a
+			bx("c", "a", "k.x"),  // cycle back to a
 			bq("c", "qa", "k.x"), // qa twice: one copy
 			bx("a", "internal", ""),
 			bq("internal", "qi", ""),
