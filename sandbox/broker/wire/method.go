@@ -4,6 +4,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -82,12 +83,16 @@ func AppendMethod(dst []byte, m Method) []byte {
 	return b
 }
 
+var errForeignMethod = errors.New("wire: a Method that is not one of package wire's structs cannot be encoded")
+
 // EncodeMethod is AppendMethod that also reports a field it could not
 // encode faithfully (the bytes are still a well-formed method).
 func EncodeMethod(dst []byte, m Method) ([]byte, error) {
 	e := encoder{b: dst}
 	if !writeMethod(&e, m) {
-		return dst, fmt.Errorf("wire: %T is not an AMQP method of package wire", m)
+		// m is not formatted (%T) on purpose: handing it to fmt would make
+		// every method struct escape to the heap, on the hot path too.
+		return dst, errForeignMethod
 	}
 	if e.err != nil {
 		id := binary.BigEndian.Uint32(e.b[len(dst):])
