@@ -1,0 +1,400 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/sandbox/routing"
+	"github.com/warrenmq/warren/scenarios"
+)
+
+// Session is what the TUI needs of a sandbox.Session. *sandbox.Session
+// satisfies it; the interface only keeps this package honest about which
+// calls it makes (all of them from the worker, never from the event loop).
+type Session interface {
+	Events() <-chan sandbox.Event
+	Broker() string
+	ServerProduct() string
+	ServerVersion() string
+	State() sandbox.ConnState
+	Declare(ctx context.Context, t routing.Topology) error
+	Reset(ctx context.Context) error
+	Publish(ctx context.Context, p sandbox.Publishing) (sandbox.Published, error)
+	Flood(ctx context.Context, p sandbox.Publishing, n int) (int, error)
+	Settle(ctx context.Context, queues []string) error
+	Settleable(queue string) bool
+	Seen(messageID string) []sandbox.Delivery
+	WaitDelivered(ctx context.Context, messageID string, queues []string) error
+	Dropped() int64
+	StartConsumer(ctx context.Context, c sandbox.ConsumerSpec) error
+	StopConsumer(name string) error
+	PauseConsumer(name string) error
+	ResumeConsumer(ctx context.Context, name string) error
+	CrashConsumer(name string) error
+	SetPrefetch(name string, n int) error
+	Ack(consumer string, tag uint64, multiple bool) error
+	Nack(consumer string, tag uint64, multiple, requeue bool) error
+	Reject(consumer string, tag uint64, requeue bool) error
+	Consumers() []sandbox.ConsumerInfo
+	QueueStats(ctx context.Context, queue string) (sandbox.QueueStats, error)
+	Close() error
+}
+
+var _ Session = (*sandbox.Session)(nil)
+
+// Config is what the TUI is opened with.
+type Config struct {
+	Session Session
+	// Scenarios are listed in this order: the built-ins, then files named
+	// on the command line.
+	Scenarios []scenarios.Scenario
+	// Initial is the name of the scenario to choose at start ("" = none).
+	Initial string
+	// Route is the routing model (routing.Route): where a message goes and
+	// why. Without it publishes are not explained.
+	Route func(*routing.Topology, routing.Message) routing.Result
+	// Screen is where to draw; nil means the terminal. Tests pass
+	// tcell.NewSimulationScreen.
+	Screen tcell.Screen
+	// AfterDraw, when set, is called on the event loop after every draw
+	// (tests wait on it instead of sleeping).
+	AfterDraw func(tcell.Screen)
+	// FloodCount is how many messages the flood key publishes (default 50,000).
+	FloodCount int
+	// ShutdownTimeout bounds the Reset and Close done on quit (default 5s).
+	ShutdownTimeout time.Duration
+}
+
+// redrawEvery is the coalescing period: however many events arrive, the
+// screen is redrawn at most this often.
+const redrawEvery = 50 * time.Millisecond
+
+// job is network work for the worker goroutine.
+type job struct {
+	name string
+	run  func(ctx context.Context)
+}
+
+// App is the Warren terminal UI. Create it with New, run it with Run.
+type App struct {
+	cfg  Config
+	sess Session
+	app  *tview.Application
+	m    *model
+	ui   *widgets
+	keys []binding
+
+	jobs      chan job
+	quit      chan struct{}
+	quitOnce  sync.Once
+	jobMu     sync.Mutex
+	jobCancel context.CancelFunc // cancels the job the worker is running
+
+	bgCtx    context.Context // the pump and the ticker
+	bgCancel context.CancelFunc
+	bgWG     sync.WaitGroup
+	workerWG sync.WaitGroup
+	started  sync.Once
+
+	pumpSync    chan chan struct{}
+	drawPending atomic.Bool
+	statsQueued atomic.Bool
+	refreshes   atomic.Int64
+	msgSeq      atomic.Uint64
+}
+
+// New builds the application. Nothing runs until Run.
+func New(cfg Config) (*App, error) {
+	if cfg.Session == nil {
+		return nil, errors.New("tui: no Session")
+	}
+	if cfg.FloodCount <= 0 {
+		cfg.FloodCount = 50000
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 5 * time.Second
+	}
+	a := &App{
+		cfg:      cfg,
+		sess:     cfg.Session,
+		app:      tview.NewApplication(),
+		m:        newModel(),
+		jobs:     make(chan job, 16),
+		quit:     make(chan struct{}),
+		pumpSync: make(chan chan struct{}),
+	}
+	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
+	a.m.broker = cfg.Session.Broker()
+	a.m.state = cfg.Session.State()
+	a.m.version = serverVersion(cfg.Session)
+	a.keys = a.bindings()
+	a.ui = a.build()
+	if cfg.Initial != "" {
+		i := a.scenarioIndex(cfg.Initial)
+		if i < 0 {
+			return nil, fmt.Errorf("no scenario named %q (warren list shows them)", cfg.Initial)
+		}
+		a.ui.scenarios.SetCurrentItem(i)
+	}
+	if cfg.Screen != nil {
+		a.app.SetScreen(cfg.Screen)
+	}
+	a.app.EnableMouse(true)
+	a.app.SetInputCapture(a.onKey)
+	a.app.SetAfterDrawFunc(func(s tcell.Screen) {
+		// The loop is running once it has drawn: only now may the
+		// background goroutines queue updates to it.
+		a.started.Do(a.startBackground)
+		if cfg.AfterDraw != nil {
+			cfg.AfterDraw(s)
+		}
+	})
+	if cfg.Initial != "" {
+		sc := &a.cfg.Scenarios[a.scenarioIndex(cfg.Initial)]
+		a.submit("choose "+sc.Name, func(ctx context.Context) { a.doChoose(ctx, sc) })
+	}
+	return a, nil
+}
+
+func serverVersion(s Session) string {
+	p, v := s.ServerProduct(), s.ServerVersion()
+	if p == "" && v == "" {
+		return ""
+	}
+	return p + " " + v
+}
+
+func (a *App) scenarioIndex(name string) int {
+	for i := range a.cfg.Scenarios {
+		if a.cfg.Scenarios[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Run shows the TUI until the user quits or ctx is cancelled, then deletes
+// what Warren declared and closes the Session.
+func (a *App) Run(ctx context.Context) error {
+	a.workerWG.Add(1)
+	go a.worker()
+	stopWatch := context.AfterFunc(ctx, a.requestQuit)
+	defer stopWatch()
+
+	err := a.app.Run()
+
+	// The loop has stopped. Normally the worker stopped the background
+	// goroutines before stopping it; if the loop ended some other way
+	// (the terminal went away), make sure everything ends anyway.
+	a.requestQuit()
+	a.workerWG.Wait()
+	a.bgCancel()
+	a.bgWG.Wait()
+	return err
+}
+
+// Refreshes is how many times the widgets were refreshed from the model
+// (coalesced redraws); tests use it to check that a flood stays bounded.
+func (a *App) Refreshes() int64 { return a.refreshes.Load() }
+
+// submit hands network work to the worker. It never blocks: a handler on
+// the event loop calls it, and a full queue means the user is typing
+// faster than the broker answers, which the log says.
+func (a *App) submit(name string, run func(ctx context.Context)) {
+	select {
+	case a.jobs <- job{name: name, run: run}:
+	default:
+		a.m.mu.Lock()
+		a.m.logf("yellow", "busy: %q not done, the previous work is still running", name)
+		a.m.mu.Unlock()
+	}
+}
+
+// requestQuit starts the shutdown (safe from any goroutine, any number of times).
+func (a *App) requestQuit() {
+	a.quitOnce.Do(func() {
+		close(a.quit)
+		a.jobMu.Lock()
+		if a.jobCancel != nil {
+			a.jobCancel()
+		}
+		a.jobMu.Unlock()
+	})
+}
+
+// worker runs jobs one at a time, in the order the user asked for them.
+// On quit it cleans up the broker, stops the pump and the ticker while
+// the event loop still runs (so none of them is left blocked on it), and
+// only then stops the loop.
+func (a *App) worker() {
+	defer a.workerWG.Done()
+	for {
+		select {
+		case <-a.quit:
+			a.shutdown()
+			return
+		case j := <-a.jobs:
+			a.runJob(j)
+		}
+	}
+}
+
+func (a *App) runJob(j job) {
+	ctx, cancel := context.WithCancel(a.bgCtx)
+	a.jobMu.Lock()
+	a.jobCancel = cancel
+	a.jobMu.Unlock()
+	select {
+	case <-a.quit:
+		cancel() // quit came while this job was queued
+	default:
+	}
+	a.setBusy(j.name)
+	j.run(ctx)
+	a.setBusy("")
+	a.jobMu.Lock()
+	a.jobCancel = nil
+	a.jobMu.Unlock()
+	cancel()
+}
+
+func (a *App) setBusy(what string) {
+	a.m.mu.Lock()
+	a.m.busy = what
+	a.m.dirty = true
+	a.m.mu.Unlock()
+}
+
+func (a *App) shutdown() {
+	a.setBusy("deleting what Warren declared")
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	if err := a.sess.Reset(ctx); err != nil {
+		a.m.mu.Lock()
+		a.m.logf("red", "reset on quit: %v", err)
+		a.m.mu.Unlock()
+	}
+	cancel()
+	closed := make(chan struct{})
+	go func() { // Close has no context: bound it from here.
+		a.sess.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(a.cfg.ShutdownTimeout):
+	}
+	a.bgCancel()
+	a.bgWG.Wait()
+	a.app.Stop()
+}
+
+// startBackground starts the event pump and the redraw ticker. It runs
+// once, on the event loop, after the first draw.
+func (a *App) startBackground() {
+	select {
+	case <-a.bgCtx.Done():
+		return
+	default:
+	}
+	a.bgWG.Add(2)
+	go a.pump()
+	go a.ticker()
+}
+
+// pump folds Session events into the model. It never touches widgets.
+func (a *App) pump() {
+	defer a.bgWG.Done()
+	events := a.sess.Events()
+	for {
+		select {
+		case <-a.bgCtx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			a.m.apply(ev)
+		case reply := <-a.pumpSync:
+			// Everything already in the channel happened before the
+			// worker asked: fold it in before answering.
+			for n := len(events); n > 0; n-- {
+				ev, ok := <-events
+				if !ok {
+					events = nil
+					break
+				}
+				a.m.apply(ev)
+			}
+			close(reply)
+		}
+	}
+}
+
+// syncPump waits until the pump has applied every event the Session had
+// already emitted.
+func (a *App) syncPump(ctx context.Context) {
+	reply := make(chan struct{})
+	select {
+	case a.pumpSync <- reply:
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-reply:
+	case <-ctx.Done():
+	}
+}
+
+// ticker coalesces redraws: every redrawEvery it refreshes the widgets if
+// the model changed, with at most one refresh queued on the loop at a time.
+// Once a second it asks the worker for fresh queue counts.
+func (a *App) ticker() {
+	defer a.bgWG.Done()
+	t := time.NewTicker(redrawEvery)
+	defer t.Stop()
+	lastStats := time.Now()
+	for {
+		select {
+		case <-a.bgCtx.Done():
+			return
+		case now := <-t.C:
+			if now.Sub(lastStats) >= time.Second {
+				lastStats = now
+				a.m.mu.Lock()
+				if now.Sub(a.m.suppressedSince) >= time.Second {
+					a.m.flushSuppressed()
+				}
+				a.m.mu.Unlock()
+				a.queueStats()
+			}
+			a.m.mu.Lock()
+			dirty := a.m.dirty
+			a.m.mu.Unlock()
+			if dirty && !a.drawPending.Swap(true) {
+				a.app.QueueUpdateDraw(a.refresh)
+			}
+		}
+	}
+}
+
+// queueStats asks the worker for the broker's counts, unless it is still
+// doing the previous ask (or something longer, like a flood).
+func (a *App) queueStats() {
+	if a.statsQueued.Swap(true) {
+		return
+	}
+	select {
+	case a.jobs <- job{name: "", run: a.doStats}:
+	default:
+		a.statsQueued.Store(false)
+	}
+}

@@ -1,0 +1,185 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/scenarios"
+)
+
+// chooseTopic opens the app with direct and topic listed, and chooses
+// topic with the keys a person would press.
+func chooseTopic(t *testing.T, b testBroker, w, h int, opts ...harnessOpt) (*harness, scenarios.Scenario) {
+	sfx := suffix()
+	topic := topicScenario(sfx)
+	hs := start(t, b, w, h, []scenarios.Scenario{directScenario(sfx), topic}, opts...)
+	hs.waitText("Scenarios")
+	hs.key(tcell.KeyDown)
+	hs.key(tcell.KeyEnter)
+	q1, q2 := topic.Topology.Queues[0].Name, topic.Topology.Queues[1].Name
+	hs.waitFor("the queue panes of topic", func(s string) bool {
+		return strings.Contains(s, " "+q1+" r:0") && strings.Contains(s, " "+q2+" r:0")
+	})
+	// The form is filled from the first step once the scenario is declared.
+	hs.waitText(topic.Topology.Exchanges[0].Name)
+	return hs, topic
+}
+
+func TestPublishExplainsEveryBinding(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			hs, topic := chooseTopic(t, b, 120, 40)
+			q1, q2 := topic.Topology.Queues[0].Name, topic.Topology.Queues[1].Name
+
+			hs.typeText("p")
+			hs.typeText("quick.orange.rabbit")
+			hs.key(tcell.KeyEnter)
+
+			s := hs.waitFor("quick.orange.rabbit in Q1 and Q2 and the verdicts", func(s string) bool {
+				return strings.Contains(pane(s, q1), "quick.orange.rabbit") &&
+					strings.Contains(pane(s, q2), "quick.orange.rabbit") &&
+					strings.Contains(s, "✗ lazy.#")
+			})
+			topo := pane(s, "Topology")
+			for _, want := range []string{"✓ *.orange.* -> " + q1, "✓ *.*.rabbit -> " + q2, "✗ lazy.# -> " + q2} {
+				if !strings.Contains(topo, want) {
+					t.Errorf("topology pane lacks %q:\n%s", want, topo)
+				}
+			}
+			if strings.Contains(s, "DISAGREE") || strings.Contains(topo, "! ") {
+				t.Errorf("model and broker disagree on a plain topic publish:\n%s", s)
+			}
+		})
+	}
+}
+
+func TestBadFormInputPublishesNothing(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			hs, topic := chooseTopic(t, b, 120, 40)
+			q1 := topic.Topology.Queues[0].Name
+			tests := []struct {
+				name, key, headers, want string
+			}{
+				{"key too long", strings.Repeat("k", 256), "", "routing key is 256 bytes; AMQP allows at most 255"},
+				{"header without =", "quick.orange.x", "format", `header "format": write key=value`},
+				{"bad int", "quick.orange.x", "n:int=five", `"five" is not a 32-bit int`},
+			}
+			for _, tc := range tests {
+				hs.typeText("p")
+				hs.typeText(tc.key)
+				hs.key(tcell.KeyDown) // to the headers field
+				for range 40 {
+					hs.key(tcell.KeyBackspace2)
+				}
+				hs.typeText(tc.headers)
+				hs.key(tcell.KeyEnter)
+				hs.waitText(tc.want)
+				hs.key(tcell.KeyEscape)
+			}
+			// A valid publish afterwards is the only one that arrives.
+			hs.typeText("p")
+			hs.typeText("ok.orange.ok")
+			hs.key(tcell.KeyDown)
+			for range 40 {
+				hs.key(tcell.KeyBackspace2)
+			}
+			hs.key(tcell.KeyEnter)
+			s := hs.waitFor("the valid message in Q1", func(s string) bool {
+				return strings.Contains(pane(s, q1), "ok.orange.ok")
+			})
+			if strings.Contains(pane(s, q1), "quick.orange.x") {
+				t.Errorf("a refused message was published:\n%s", pane(s, q1))
+			}
+		})
+	}
+}
+
+func TestCrashedConsumerRedelivers(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			hs, topic := chooseTopic(t, b, 120, 40)
+			q1 := topic.Topology.Queues[0].Name
+
+			// Tab: scenarios -> topology -> Q1; m: manual ack.
+			hs.key(tcell.KeyTab)
+			hs.key(tcell.KeyTab)
+			hs.typeText("m")
+			hs.waitText(" " + q1 + " r:0 u:0 [manual]")
+
+			hs.typeText("p")
+			hs.typeText("crash.orange.test")
+			hs.key(tcell.KeyEnter)
+			hs.waitFor("the message held unacked in Q1", func(s string) bool {
+				return strings.Contains(s, " "+q1+" r:0 u:1 [manual]") && rowFlag(pane(s, q1), "crash.orange.test") == "H"
+			})
+
+			hs.key(tcell.KeyEscape) // back to the scenario list
+			hs.key(tcell.KeyTab)
+			hs.key(tcell.KeyTab)
+			hs.typeText("c")
+			s := hs.waitFor("the message redelivered in Q1", func(s string) bool {
+				return rowFlag(pane(s, q1), "crash.orange.test") == "RH"
+			})
+			if !strings.Contains(s, "crashed") {
+				t.Errorf("the log does not say the consumer crashed:\n%s", s)
+			}
+		})
+	}
+}
+
+// rowFlag is the flag column of the newest row showing key in a queue pane.
+func rowFlag(paneText, key string) string {
+	for _, line := range strings.Split(paneText, "\n") {
+		if strings.Contains(line, key) {
+			return strings.TrimSpace(line[:strings.Index(line, key)])
+		}
+	}
+	return "(no row)"
+}
+
+func TestResetDeletesTheQueues(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			hs, topic := chooseTopic(t, b, 120, 40)
+			hs.typeText("r")
+			hs.waitText("no queues declared")
+
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			check, err := sandbox.Dial(ctx, b.url, sandbox.Options{Label: b.label})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer check.Close()
+			for _, q := range topic.Topology.Queues {
+				if _, err := check.QueueStats(ctx, q.Name); err == nil || !strings.Contains(err.Error(), "404") {
+					t.Errorf("queue %s after reset: err = %v, want 404 NOT_FOUND", q.Name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestStepsNarrateAndCheck(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			hs, topic := chooseTopic(t, b, 120, 40)
+			hs.typeText("s")
+			hs.waitText("Step 1/2: Both patterns match")
+			hs.waitText("step 1 as expected")
+			hs.typeText("S")
+			hs.waitText("Step 2/2: Nothing matches")
+			s := hs.waitText("step 2 as expected: none")
+			if !strings.Contains(s, "dropped") {
+				t.Errorf("an unroutable step should say the message was dropped:\n%s", s)
+			}
+			_ = topic
+		})
+	}
+}

@@ -1,0 +1,41 @@
+// Package tui is Warren's terminal UI (tview on tcell/v2): choose a
+// scenario, publish messages, and watch where they go and why. It shows the
+// topology with each binding's verdict from the routing model, a pane per
+// queue with its latest deliveries, the consumers you can play with
+// (auto-ack, manual ack/nack/reject, paused, crashed, several for
+// round-robin), an event log and a status line.
+//
+// It is the only package that imports tview or tcell. It talks to brokers
+// only through a sandbox.Session, never amqp091-go directly, so it works
+// the same on the embedded broker and on a live RabbitMQ. It must never do
+// network work on the event loop, never own unbounded data, and never
+// panic on what a user types (bad input is a message in the form).
+//
+// Keys are data: bindings() is the one table that both dispatches keys and
+// generates the help page.
+//
+// # Concurrency
+//
+// tview runs one event loop; key handlers, mouse handlers and refresh run
+// on it and only touch widgets. Around it the App owns three goroutines,
+// started after the first draw and all stopped before the loop stops:
+//
+//   - the worker runs network work (declare, publish, settle, consumer
+//     operations, queue counts) one job at a time. Handlers hand it jobs
+//     with submit, which never blocks. It writes results into the model,
+//     or asks for a widget change with later; it never waits on the loop.
+//   - the pump drains Session.Events() into the model (bounded rings per
+//     queue and for the log), so a flood never blocks the Session.
+//   - the ticker coalesces redraws: every 50 ms, if the model changed, it
+//     queues one refresh with QueueUpdateDraw (never more than one pending),
+//     so the screen is redrawn at most 20 times a second whatever the
+//     message rate. refresh copies the model into the widgets.
+//
+// The model is guarded by one mutex, held only briefly and never across
+// I/O. Quitting (q, Ctrl-C, or the Run context) cancels the worker's
+// current job; the worker then resets and closes the Session (with a
+// timeout), stops the pump and the ticker while the loop still runs (so
+// neither is left blocked in QueueUpdateDraw) and only then stops the loop.
+// QueueUpdate is never called from a handler, and nothing is queued after
+// the loop has stopped.
+package tui

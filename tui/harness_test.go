@@ -1,0 +1,276 @@
+package tui
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"go.uber.org/goleak"
+
+	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/sandbox/routing"
+	"github.com/warrenmq/warren/scenarios"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testBroker is a broker the TUI tests run against.
+type testBroker struct {
+	name  string
+	url   string
+	label string
+}
+
+func liveURL() string {
+	if u := os.Getenv("AMQP_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@127.0.0.1:5672/"
+}
+
+// brokers lists the brokers to test on: the live RabbitMQ when it answers
+// (skipped with a message otherwise, failed when WARREN_REQUIRE_RABBITMQ=1)
+// and the embedded one.
+func brokers(t *testing.T) []testBroker {
+	t.Helper()
+	var out []testBroker
+	u := liveURL()
+	if reachable(u) {
+		out = append(out, testBroker{name: "rabbitmq", url: u})
+	} else if os.Getenv("WARREN_REQUIRE_RABBITMQ") == "1" {
+		t.Fatalf("RabbitMQ at %s is unreachable and WARREN_REQUIRE_RABBITMQ=1", sandbox.MaskURL(u))
+	} else {
+		t.Logf("skipping RabbitMQ: %s is unreachable (start it, or set AMQP_URL)", sandbox.MaskURL(u))
+	}
+	out = append(out, embeddedBrokers(t)...)
+	if len(out) == 0 {
+		t.Skip("no broker to test against")
+	}
+	return out
+}
+
+func reachable(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "5672")
+	}
+	c, err := net.DialTimeout("tcp", host, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func suffix() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// topicScenario is DESIGN.md's topic scenario with names unique to the
+// test, so that runs never collide on a shared RabbitMQ.
+func topicScenario(sfx string) scenarios.Scenario {
+	x, q1, q2 := "animals-"+sfx, "Q1-"+sfx, "Q2-"+sfx
+	return scenarios.Scenario{
+		Name:  "topic",
+		Title: "Topic exchange - routing by pattern",
+		About: "'*' stands for exactly one word, '#' for zero or more.",
+		File:  "builtin/topic.yaml",
+		Topology: routing.Topology{
+			Exchanges: []routing.Exchange{{Name: x, Type: routing.Topic, Durable: true}},
+			Queues:    []routing.Queue{{Name: q1, Durable: true}, {Name: q2, Durable: true}},
+			Bindings: []routing.Binding{
+				{Source: x, Destination: q1, DestinationType: routing.ToQueue, RoutingKey: "*.orange.*"},
+				{Source: x, Destination: q2, DestinationType: routing.ToQueue, RoutingKey: "*.*.rabbit"},
+				{Source: x, Destination: q2, DestinationType: routing.ToQueue, RoutingKey: "lazy.#"},
+			},
+		},
+		Steps: []scenarios.Step{
+			{Say: "Both patterns match, so both queues get a copy.",
+				Publish: scenarios.Publish{Exchange: x, RoutingKey: "quick.orange.rabbit", Body: "hi"},
+				Expect:  []string{q1, q2}},
+			{Say: "Nothing matches: dropped.",
+				Publish: scenarios.Publish{Exchange: x, RoutingKey: "quick.brown.fox"},
+				Expect:  []string{}},
+		},
+	}
+}
+
+func directScenario(sfx string) scenarios.Scenario {
+	x, q := "logs-"+sfx, "errors-"+sfx
+	return scenarios.Scenario{
+		Name:  "direct",
+		Title: "Direct exchange",
+		Topology: routing.Topology{
+			Exchanges: []routing.Exchange{{Name: x, Type: routing.Direct, Durable: true}},
+			Queues:    []routing.Queue{{Name: q, Durable: true}},
+			Bindings:  []routing.Binding{{Source: x, Destination: q, DestinationType: routing.ToQueue, RoutingKey: "error"}},
+		},
+		Steps: []scenarios.Step{{Publish: scenarios.Publish{Exchange: x, RoutingKey: "error"}, Expect: []string{q}}},
+	}
+}
+
+// harness runs the real App on a simulation screen.
+type harness struct {
+	t      *testing.T
+	screen tcell.SimulationScreen
+	app    *App
+	sess   *sandbox.Session
+	draws  chan struct{}
+	done   chan error
+	cancel context.CancelFunc
+}
+
+type harnessOpt func(*Config)
+
+func start(t *testing.T, b testBroker, w, h int, scs []scenarios.Scenario, opts ...harnessOpt) *harness {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sess, err := sandbox.Dial(ctx, b.url, sandbox.Options{Label: b.label, Reconnect: true, ConnectionName: "warren tui test"})
+	cancel()
+	if err != nil {
+		t.Fatalf("dial %s: %v", b.name, err)
+	}
+	screen := tcell.NewSimulationScreen("UTF-8")
+	hs := &harness{t: t, screen: screen, sess: sess, draws: make(chan struct{}, 1), done: make(chan error, 1)}
+	cfg := Config{
+		Session:   sess,
+		Scenarios: scs,
+		Route:     routing.Route,
+		Screen:    screen,
+		AfterDraw: func(tcell.Screen) {
+			select {
+			case hs.draws <- struct{}{}:
+			default:
+			}
+		},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	app, err := New(cfg)
+	if err != nil {
+		sess.Close()
+		t.Fatal(err)
+	}
+	screen.SetSize(w, h)
+	hs.app = app
+	runCtx, runCancel := context.WithCancel(context.Background())
+	hs.cancel = runCancel
+	go func() { hs.done <- app.Run(runCtx) }()
+	t.Cleanup(hs.stop)
+	return hs
+}
+
+// stop quits like a user would (the Run context ends) and waits for Run.
+func (h *harness) stop() {
+	h.cancel()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		h.t.Fatalf("Run did not return 15s after quitting")
+	}
+	h.done <- nil // a second stop is a no-op
+}
+
+// text is the screen as a person would read it, one line per row.
+func (h *harness) text() string {
+	cells, w, ht := h.screen.GetContents()
+	var b strings.Builder
+	for y := 0; y < ht; y++ {
+		for x := 0; x < w; x++ {
+			c := cells[y*w+x]
+			if len(c.Runes) == 0 || c.Runes[0] == 0 {
+				b.WriteByte(' ')
+			} else {
+				b.WriteString(string(c.Runes))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// waitFor waits, draw by draw, until cond holds on the screen.
+func (h *harness) waitFor(what string, cond func(screen string) bool) string {
+	h.t.Helper()
+	timeout := time.NewTimer(15 * time.Second)
+	defer timeout.Stop()
+	for {
+		s := h.text()
+		if cond(s) {
+			return s
+		}
+		select {
+		case <-h.draws:
+		case <-timeout.C:
+			h.t.Fatalf("timed out waiting for %s; the screen:\n%s", what, s)
+		}
+	}
+}
+
+func (h *harness) waitText(sub string) string {
+	h.t.Helper()
+	return h.waitFor("\""+sub+"\" on screen", func(s string) bool { return strings.Contains(s, sub) })
+}
+
+func (h *harness) key(k tcell.Key) { h.screen.InjectKey(k, 0, tcell.ModNone) }
+
+func (h *harness) typeText(s string) {
+	for _, r := range s {
+		h.screen.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+	}
+}
+
+// pane returns the inside of the bordered pane whose title starts with
+// title, or "" when there is none on screen.
+func pane(screen, title string) string {
+	lines := strings.Split(screen, "\n")
+	for y, line := range lines {
+		rs := []rune(line)
+		i := strings.Index(line, " "+title)
+		if i < 0 {
+			continue
+		}
+		x := len([]rune(line[:i]))
+		left := x
+		for left >= 0 && rs[left] != '┌' && rs[left] != '╔' {
+			left--
+		}
+		right := x
+		for right < len(rs) && rs[right] != '┐' && rs[right] != '╗' {
+			right++
+		}
+		if left < 0 || right >= len(rs) {
+			continue
+		}
+		var b strings.Builder
+		for yy := y + 1; yy < len(lines); yy++ {
+			r := []rune(lines[yy])
+			if right >= len(r) || r[left] == '└' || r[left] == '╚' {
+				break
+			}
+			b.WriteString(string(r[left+1:right]))
+			b.WriteByte('\n')
+		}
+		return b.String()
+	}
+	return ""
+}

@@ -1,0 +1,342 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/sandbox/routing"
+	"github.com/warrenmq/warren/scenarios"
+)
+
+// Bounds on what the model keeps: a flood of 50,000 messages must not grow
+// memory, so every list the UI shows is a ring of fixed size and a body is
+// kept only as a short preview.
+const (
+	maxRowsPerQueue = 100
+	maxLogLines     = 300
+	maxBodyPreview  = 48
+	// A flood would turn the log into a blur: past this many delivery lines
+	// a second, deliveries are counted and summed up once a second instead.
+	maxDeliveryLinesPerSecond = 12
+)
+
+// ring is a bounded FIFO: pushing onto a full ring drops the oldest item.
+type ring[T any] struct {
+	buf   []T
+	start int
+	n     int
+}
+
+func newRing[T any](size int) ring[T] { return ring[T]{buf: make([]T, size)} }
+
+func (r *ring[T]) push(v T) {
+	if len(r.buf) == 0 {
+		return
+	}
+	if r.n < len(r.buf) {
+		r.buf[(r.start+r.n)%len(r.buf)] = v
+		r.n++
+		return
+	}
+	r.buf[r.start] = v
+	r.start = (r.start + 1) % len(r.buf)
+}
+
+func (r *ring[T]) len() int { return r.n }
+
+// at returns the i-th item, oldest first.
+func (r *ring[T]) at(i int) *T { return &r.buf[(r.start+i)%len(r.buf)] }
+
+func (r *ring[T]) reset() { r.start, r.n = 0, 0; clear(r.buf) }
+
+// msgRow is one delivery as a queue pane shows it.
+type msgRow struct {
+	Consumer    string
+	Tag         uint64
+	Redelivered bool
+	RoutingKey  string
+	Headers     string
+	Body        string
+	MessageID   string
+	Outcome     string // "", "acked", "nacked", "rejected", "requeued"...
+}
+
+// queueModel is what the TUI knows about one queue.
+type queueModel struct {
+	name      string
+	rows      ring[msgRow]
+	delivered uint64
+	stats     sandbox.QueueStats
+	statsOK   bool
+}
+
+// logLine is one line of the event log.
+type logLine struct {
+	At    time.Time
+	Color string // tview color name
+	Text  string
+}
+
+// routeView is the explanation of the latest publish, as the topology pane
+// shows it.
+type routeView struct {
+	Msg      routing.Message
+	Result   routing.Result
+	Returned bool
+	// Observed are the queues that deliveries were seen on; Checked says
+	// whether a comparison with the model was possible at all.
+	Observed []string
+	Checked  bool
+	// Unchecked are predicted queues whose consumers could not show the
+	// message at once (paused, manual ack, several consumers).
+	Unchecked []string
+	// Disagree lists the queues where model and broker differ, with why.
+	Disagree map[string]string
+	Expected []string // the scenario step's expectation, nil for free publishes
+	Step     int      // 1-based step number, 0 for free publishes
+}
+
+// model is everything the widgets show. The event pump and the worker write
+// it, the event loop reads it when redrawing; mu guards it all.
+type model struct {
+	mu    sync.Mutex
+	dirty bool
+
+	state   sandbox.ConnState
+	broker  string
+	version string
+
+	scenario  *scenarios.Scenario
+	declared  bool
+	nextStep  int
+	narration string
+	topology  routing.Topology
+
+	queues map[string]*queueModel
+	order  []string
+
+	log  ring[logLine]
+	last *routeView
+
+	deliveryLines   int // delivery lines logged in the current second
+	suppressed      map[string]int
+	suppressedSince time.Time
+
+	busy string // what the worker is doing, for the status line
+
+	consumers []consumerView // the worker's latest snapshot
+	todo      []func()       // widget changes the worker asked for (see App.later)
+}
+
+func newModel() *model {
+	return &model{
+		state:      sandbox.Connecting,
+		queues:     map[string]*queueModel{},
+		log:        newRing[logLine](maxLogLines),
+		suppressed: map[string]int{},
+	}
+}
+
+// logf appends a line to the event log. Callers hold mu.
+func (m *model) logf(color, format string, a ...any) {
+	m.log.push(logLine{At: time.Now(), Color: color, Text: fmt.Sprintf(format, a...)})
+	m.dirty = true
+}
+
+// setScenario shows a scenario's topology and empties the panes. Callers hold mu.
+func (m *model) setScenario(sc *scenarios.Scenario, declared bool) {
+	m.scenario = sc
+	m.declared = declared
+	m.nextStep = 0
+	m.last = nil
+	m.queues = map[string]*queueModel{}
+	m.order = nil
+	m.topology = routing.Topology{}
+	if sc != nil {
+		m.topology = sc.Topology
+		m.narration = strings.TrimSpace(sc.About)
+	}
+	if declared && sc != nil {
+		for _, q := range sc.Topology.Queues {
+			m.addQueue(q.Name)
+		}
+	}
+	m.dirty = true
+}
+
+func (m *model) addQueue(name string) *queueModel {
+	if q, ok := m.queues[name]; ok {
+		return q
+	}
+	q := &queueModel{name: name, rows: newRing[msgRow](maxRowsPerQueue)}
+	m.queues[name] = q
+	m.order = append(m.order, name)
+	return q
+}
+
+// apply folds one Session event into the model. It runs on the event pump
+// for every event, so it must stay cheap: no I/O, no allocation beyond the
+// bounded rows.
+func (m *model) apply(ev sandbox.Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dirty = true
+	switch ev.Kind {
+	case sandbox.EventDelivery:
+		d := ev.Delivery
+		if d == nil {
+			return
+		}
+		q := m.queues[d.Queue]
+		if q == nil {
+			// Deliveries from a queue of an earlier scenario still in flight.
+			return
+		}
+		q.delivered++
+		q.rows.push(rowOf(d))
+		m.logDelivery(d)
+	case sandbox.EventAck:
+		if d := ev.Delivery; d != nil {
+			if q := m.queues[d.Queue]; q != nil {
+				for i := q.rows.len() - 1; i >= 0; i-- {
+					r := q.rows.at(i)
+					if r.Consumer == d.Consumer && r.Tag == d.DeliveryTag {
+						r.Outcome = firstWord(ev.Note)
+						break
+					}
+				}
+			}
+		}
+		m.logf("green", "%s", ev.Note)
+	case sandbox.EventReturn:
+		if r := ev.Return; r != nil {
+			m.logf("yellow", "returned: %d %s (exchange %q, routing key %q)", r.ReplyCode, r.ReplyText, r.Exchange, r.RoutingKey)
+		}
+	case sandbox.EventConsumer:
+		m.logf("aqua", "%s", ev.Note)
+	case sandbox.EventState:
+		m.state = ev.State
+		color := "green"
+		if ev.State != sandbox.Connected {
+			color = "red"
+		}
+		m.logf(color, "connection %s%s", ev.State, noteSuffix(ev.Note))
+	case sandbox.EventError:
+		m.logf("red", "error: %v%s", ev.Err, noteSuffix(ev.Note))
+	case sandbox.EventDeclared, sandbox.EventDeleted:
+		m.logf("gray", "%s", ev.Note)
+	default:
+		if ev.Note != "" {
+			m.logf("gray", "%s", ev.Note)
+		}
+	}
+}
+
+// logDelivery logs a delivery, or counts it when deliveries come too fast
+// to read (a flood). Callers hold mu.
+func (m *model) logDelivery(d *sandbox.Delivery) {
+	now := time.Now()
+	if now.Sub(m.suppressedSince) >= time.Second {
+		m.flushSuppressed()
+		m.suppressedSince = now
+		m.deliveryLines = 0
+	}
+	if m.deliveryLines >= maxDeliveryLinesPerSecond {
+		m.suppressed[d.Queue]++
+		return
+	}
+	m.deliveryLines++
+	re := ""
+	if d.Redelivered {
+		re = " [redelivered]"
+	}
+	m.logf("white", "%s <- %q via %s%s", d.Queue, d.RoutingKey, d.Consumer, re)
+}
+
+// flushSuppressed sums up the deliveries not logged one by one. Callers hold mu.
+func (m *model) flushSuppressed() {
+	if len(m.suppressed) == 0 {
+		return
+	}
+	names := make([]string, 0, len(m.suppressed))
+	for q := range m.suppressed {
+		names = append(names, q)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, q := range names {
+		parts[i] = fmt.Sprintf("%s %d", q, m.suppressed[q])
+	}
+	m.logf("white", "... and more deliveries: %s", strings.Join(parts, ", "))
+	clear(m.suppressed)
+}
+
+func rowOf(d *sandbox.Delivery) msgRow {
+	return msgRow{
+		Consumer:    d.Consumer,
+		Tag:         d.DeliveryTag,
+		Redelivered: d.Redelivered,
+		RoutingKey:  d.RoutingKey,
+		Headers:     formatTable(d.Headers),
+		Body:        preview(d.Body),
+		MessageID:   d.MessageID,
+	}
+}
+
+// preview is a printable prefix of a body.
+func preview(b []byte) string {
+	if len(b) > maxBodyPreview {
+		b = b[:maxBodyPreview]
+	}
+	s := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
+			return '.'
+		}
+		return r
+	}, string(b))
+	return s
+}
+
+// formatTable renders headers as k=v, sorted by key.
+func formatTable(t routing.Table) string {
+	if len(t) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%v", k, t[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return ": " + note
+}

@@ -1,0 +1,178 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/warrenmq/warren/sandbox"
+)
+
+// consumerView is a snapshot of one consumer, taken by the worker (the
+// Session's bookkeeping is never read from the event loop).
+type consumerView struct {
+	Spec    sandbox.ConsumerSpec
+	State   sandbox.ConsumerState
+	Unacked int
+	Held    []heldMsg // the oldest few it holds unacked
+}
+
+type heldMsg struct {
+	Tag         uint64
+	RoutingKey  string
+	Redelivered bool
+}
+
+const maxHeldShown = 20
+
+func viewOf(c sandbox.ConsumerInfo) consumerView {
+	v := consumerView{Spec: c.Spec, State: c.State, Unacked: len(c.Unacked)}
+	for i, d := range c.Unacked {
+		if i == maxHeldShown {
+			break
+		}
+		v.Held = append(v.Held, heldMsg{Tag: d.DeliveryTag, RoutingKey: d.RoutingKey, Redelivered: d.Redelivered})
+	}
+	return v
+}
+
+// queuePane shows one queue: counts and consumers in the title, the latest
+// deliveries in the rows. The rows come from queueContent, a copy of the
+// model's bounded buffer made at refresh time: the widget never owns the
+// messages (tview's TableContent pattern).
+type queuePane struct {
+	name    string
+	table   *tview.Table
+	content *queueContent
+}
+
+func newQueuePane(name string) *queuePane {
+	p := &queuePane{name: name, content: &queueContent{}}
+	p.table = tview.NewTable().SetContent(p.content).SetSelectable(true, false).SetFixed(1, 0)
+	p.table.SetBorder(true).SetTitle(" " + tview.Escape(name) + " ")
+	return p
+}
+
+// update copies what the pane shows from the model. Called on the event
+// loop with the model locked.
+func (p *queuePane) update(q *queueModel, cons []consumerView) {
+	if q == nil {
+		return
+	}
+	ready, unacked := "?", 0
+	if q.statsOK {
+		ready = fmt.Sprint(q.stats.Ready)
+	}
+	for _, c := range cons {
+		unacked += c.Unacked
+	}
+	var cs []string
+	for _, c := range cons {
+		s := string(c.Spec.Ack)
+		if c.State != sandbox.ConsumerRunning {
+			s = string(c.State)
+		}
+		if c.Spec.Prefetch > 0 {
+			s += fmt.Sprintf(" pf%d", c.Spec.Prefetch)
+		}
+		cs = append(cs, s)
+	}
+	p.table.SetTitle(tview.Escape(fmt.Sprintf(" %s r:%s u:%d [%s] ", q.name, ready, unacked, strings.Join(cs, "|"))))
+
+	rows := p.content.rows[:0]
+	// Newest first, so the latest message is at the top where it is seen.
+	for i := q.rows.len() - 1; i >= 0; i-- {
+		rows = append(rows, *q.rows.at(i))
+	}
+	p.content.rows = rows
+	p.content.held = map[string]bool{}
+	for _, c := range cons {
+		for _, h := range c.Held {
+			p.content.held[heldKey(c.Spec.Name, h.Tag)] = true
+		}
+	}
+}
+
+func heldKey(consumer string, tag uint64) string { return fmt.Sprintf("%s/%d", consumer, tag) }
+
+// selected returns the message row under the cursor, if any.
+func (p *queuePane) selected() (msgRow, bool) {
+	r, _ := p.table.GetSelection()
+	if r < 1 || r > len(p.content.rows) {
+		return msgRow{}, false
+	}
+	return p.content.rows[r-1], true
+}
+
+// queueContent is the table's data: a header and the copied rows.
+type queueContent struct {
+	tview.TableContentReadOnly
+	rows []msgRow
+	held map[string]bool
+}
+
+var queueHeader = []string{"", "key", "headers", "body"}
+
+func (c *queueContent) GetRowCount() int    { return len(c.rows) + 1 }
+func (c *queueContent) GetColumnCount() int { return len(queueHeader) }
+
+func (c *queueContent) GetCell(row, col int) *tview.TableCell {
+	if row == 0 {
+		return tview.NewTableCell(queueHeader[col]).SetTextColor(tcell.ColorYellow).SetSelectable(false)
+	}
+	if row > len(c.rows) || col >= len(queueHeader) {
+		return nil
+	}
+	r := c.rows[row-1]
+	switch col {
+	case 0:
+		// R = redelivered; H = held unacked by a manual consumer; then the
+		// ack outcome, if any.
+		flag := ""
+		if r.Redelivered {
+			flag += "R"
+		}
+		if c.held[heldKey(r.Consumer, r.Tag)] {
+			flag += "H"
+		}
+		color := tcell.ColorWhite
+		if r.Redelivered {
+			color = tcell.ColorOrange
+		}
+		if flag == "" && r.Outcome != "" {
+			flag = outcomeMark(r.Outcome)
+			color = tcell.ColorGray
+		}
+		return tview.NewTableCell(flag).SetTextColor(color)
+	case 1:
+		return tview.NewTableCell(tview.Escape(r.RoutingKey)).SetMaxWidth(24)
+	case 2:
+		return tview.NewTableCell(tview.Escape(r.Headers)).SetMaxWidth(20).SetTextColor(tcell.ColorAqua)
+	default:
+		return tview.NewTableCell(tview.Escape(r.Body)).SetMaxWidth(24).SetTextColor(tcell.ColorGray)
+	}
+}
+
+func outcomeMark(o string) string {
+	switch {
+	case strings.HasPrefix(o, "ack"):
+		return "✓"
+	case strings.HasPrefix(o, "nack"), strings.HasPrefix(o, "reject"):
+		return "✗"
+	}
+	return ""
+}
+
+// consumersOf returns the model's snapshot of the consumers on a queue.
+// Callers hold m.mu.
+func (a *App) consumersOf(queue string) []consumerView {
+	var out []consumerView
+	for _, c := range a.m.consumers {
+		if c.Spec.Queue == queue {
+			out = append(out, c)
+		}
+	}
+	return out
+}

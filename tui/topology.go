@@ -1,0 +1,195 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rivo/tview"
+
+	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/sandbox/routing"
+)
+
+// bindingID identifies a binding so that a verdict from the model can be
+// matched to the line that shows it.
+func bindingID(b routing.Binding) string {
+	dt := b.DestinationType
+	if dt == "" {
+		dt = routing.ToQueue
+	}
+	return strings.Join([]string{b.Source, string(dt), b.Destination, b.RoutingKey, formatTable(b.Arguments)}, "\x00")
+}
+
+// bindingLabel is what a binding matches on: its routing key, or for a
+// headers exchange its arguments.
+func bindingLabel(b routing.Binding, xt routing.ExchangeType) string {
+	switch {
+	case xt == routing.Headers || (len(b.Arguments) > 0 && b.RoutingKey == ""):
+		args := formatTable(b.Arguments)
+		if args == "" {
+			return "(no arguments)"
+		}
+		return args
+	case xt == routing.Fanout:
+		return "(fanout)"
+	case b.RoutingKey == "":
+		return `""`
+	}
+	return b.RoutingKey
+}
+
+func destLabel(b routing.Binding) string {
+	if b.DestinationType == routing.ToExchange {
+		return "exchange " + b.Destination
+	}
+	return b.Destination
+}
+
+// topologyText draws exchanges -> bindings -> queues, and over them the
+// explanation of the latest publish: each binding that matched (✓) or not
+// (✗) with the model's reason, and ! where the broker disagreed.
+// Callers hold m.mu.
+func (a *App) topologyText() string {
+	m := a.m
+	var b strings.Builder
+	if m.narration != "" {
+		fmt.Fprintf(&b, "[yellow]%s[-]\n", tview.Escape(m.narration))
+	}
+	if m.scenario == nil {
+		b.WriteString("[gray]choose a scenario (Enter on the list), then s plays its steps, p publishes, ? help")
+		return b.String()
+	}
+	if !m.declared {
+		b.WriteString("[gray](not declared on the broker: s or Enter declares it)[-]\n")
+	}
+
+	verdicts := map[string]routing.Verdict{}
+	var last *routeView = m.last
+	if last != nil {
+		for _, v := range last.Result.Verdicts {
+			verdicts[bindingID(v.Binding)] = v
+		}
+		b.WriteString(a.lastLine(last))
+	}
+
+	types := map[string]routing.ExchangeType{}
+	for _, x := range m.topology.Exchanges {
+		types[x.Name] = x.Type
+	}
+	shown := map[string]bool{}
+	for _, x := range m.topology.Exchanges {
+		visited := last != nil && contains(last.Result.Exchanges, x.Name)
+		name := tview.Escape(x.Name)
+		if visited {
+			name = "[::b]" + name + "[::-]"
+		}
+		fmt.Fprintf(&b, "%s [gray](%s)[-]", name, x.Type)
+		if ae := x.AlternateExchange(); ae != "" {
+			used := last != nil && contains(last.Result.AlternateExchanges, ae)
+			color := "gray"
+			if used {
+				color = "orange"
+			}
+			fmt.Fprintf(&b, " [%s]alternate-exchange -> %s[-]", color, tview.Escape(ae))
+		}
+		if x.Internal {
+			b.WriteString(" [gray]internal[-]")
+		}
+		b.WriteString("\n")
+		for _, bd := range m.topology.Bindings {
+			if bd.Source != x.Name {
+				continue
+			}
+			id := bindingID(bd)
+			shown[id] = true
+			b.WriteString(bindingLine(bd, x.Type, verdicts, last, id))
+		}
+	}
+	// Verdicts on bindings the topology does not list: the default
+	// exchange's implicit binding to every queue.
+	if last != nil {
+		for _, v := range last.Result.Verdicts {
+			id := bindingID(v.Binding)
+			if shown[id] {
+				continue
+			}
+			shown[id] = true
+			if v.Binding.Source == "" {
+				b.WriteString("(default exchange)\n")
+			}
+			b.WriteString(bindingLine(v.Binding, types[v.Binding.Source], verdicts, last, id))
+		}
+		if d, ok := last.Disagree[""]; ok {
+			fmt.Fprintf(&b, "[red]! %s[-]\n", tview.Escape(d))
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// lastLine sums up the latest publish: what the model said became of it.
+func (a *App) lastLine(v *routeView) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[white]%s %q", tview.Escape(exchangeName(v.Msg.Exchange)), v.Msg.RoutingKey)
+	if len(v.Msg.Headers) > 0 {
+		fmt.Fprintf(&b, " {%s}", tview.Escape(formatTable(v.Msg.Headers)))
+	}
+	b.WriteString(":[-] ")
+	r := v.Result
+	switch {
+	case a.cfg.Route == nil:
+		fmt.Fprintf(&b, "delivered to %s", listOrNone(v.Observed))
+	case r.Err != nil:
+		fmt.Fprintf(&b, "[red]%s[-]", tview.Escape(r.Err.Error()))
+	case r.Fate == routing.Routed:
+		fmt.Fprintf(&b, "[green]-> %s[-]", strings.Join(r.Queues, ", "))
+	default:
+		fmt.Fprintf(&b, "[orange]%s[-]", tview.Escape(fateText(r, v.Msg)))
+	}
+	b.WriteString("\n")
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "[gray]%s[-]\n", tview.Escape(n))
+	}
+	return b.String()
+}
+
+func bindingLine(bd routing.Binding, xt routing.ExchangeType, verdicts map[string]routing.Verdict, last *routeView, id string) string {
+	mark, color, reason := "·", "white", ""
+	if v, ok := verdicts[id]; ok {
+		reason = v.Reason
+		if v.Matched {
+			mark, color = "✓", "green"
+		} else {
+			mark, color = "✗", "red"
+		}
+	} else if last != nil {
+		color = "gray"
+	}
+	line := fmt.Sprintf("  [%s]%s %s -> %s[-]", color, mark, tview.Escape(bindingLabel(bd, xt)), tview.Escape(destLabel(bd)))
+	if reason != "" {
+		line += " [gray]" + tview.Escape(reason) + "[-]"
+	}
+	if last != nil && bd.DestinationType != routing.ToExchange {
+		if d, ok := last.Disagree[bd.Destination]; ok {
+			line += " [red::b]! " + tview.Escape(d) + "[-::-]"
+		}
+	}
+	return line + "\n"
+}
+
+// statusText is the bottom line: broker, connection state, server, and
+// what the worker is doing. Callers hold m.mu.
+func (a *App) statusText() string {
+	m := a.m
+	color := "green"
+	if m.state != sandbox.Connected {
+		color = "red"
+	}
+	s := fmt.Sprintf(" [::b]%s[::-] [%s]%s[-]", tview.Escape(m.broker), color, m.state)
+	if m.version != "" {
+		s += " [gray]" + tview.Escape(m.version) + "[-]"
+	}
+	if m.busy != "" {
+		s += " [yellow]" + tview.Escape(m.busy) + "...[-]"
+	}
+	return s + " [gray]? help  q quit[-]"
+}
