@@ -267,7 +267,7 @@ func pane(screen, title string) string {
 			if right >= len(r) || r[left] == '└' || r[left] == '╚' {
 				break
 			}
-			b.WriteString(string(r[left+1:right]))
+			b.WriteString(string(r[left+1 : right]))
 			b.WriteByte('\n')
 		}
 		return b.String()

@@ -59,8 +59,12 @@ func (a *App) bindings() []binding {
 		q('x', "reject it, drop", func(p *queuePane) { a.settleJob(p, "reject-drop") }),
 		q('X', "reject it, requeue", func(p *queuePane) { a.settleJob(p, "reject-requeue") }),
 		q('c', "crash the consumer (unacked come back redelivered)", func(p *queuePane) { a.consumerJob("crash", p, a.doCrash) }),
-		q('+', "prefetch +1", func(p *queuePane) { a.consumerJob("prefetch", p, func(ctx context.Context, q string) { a.doPrefetch(q, 1) }) }),
-		q('-', "prefetch -1 (0 = unlimited)", func(p *queuePane) { a.consumerJob("prefetch", p, func(ctx context.Context, q string) { a.doPrefetch(q, -1) }) }),
+		q('+', "prefetch +1", func(p *queuePane) {
+			a.consumerJob("prefetch", p, func(ctx context.Context, q string) { a.doPrefetch(q, 1) })
+		}),
+		q('-', "prefetch -1 (0 = unlimited)", func(p *queuePane) {
+			a.consumerJob("prefetch", p, func(ctx context.Context, q string) { a.doPrefetch(q, -1) })
+		}),
 		q('w', "add a consumer on the queue (round-robin)", func(p *queuePane) { a.consumerJob("add consumer", p, a.doAddConsumer) }),
 		q('W', "remove the last added consumer", func(p *queuePane) { a.consumerJob("remove consumer", p, a.doRemoveConsumer) }),
 
