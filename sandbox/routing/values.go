@@ -69,8 +69,12 @@ func toTerm(v any, header bool, m Model) term {
 	case int32:
 		return term{kind: termInt, i: int64(x)}
 	case int:
-		// amqp091-go sends int as a 32-bit signedint, truncating.
-		return term{kind: termInt, i: int64(int32(x))}
+		// Warren's Session sends a Go int (what YAML gives) as a long.
+		return term{kind: termInt, i: int64(x)}
+	case uint:
+		return term{kind: termInt, i: int64(x)}
+	case uint64:
+		return term{kind: termInt, i: int64(x)}
 	case uint32:
 		return term{kind: termInt, i: int64(x)}
 	case int64:
@@ -184,11 +188,11 @@ func erlangType(v any) string {
 		return "short"
 	case uint16:
 		return "unsignedshort"
-	case int32, int:
+	case int32:
 		return "signedint"
 	case uint32:
 		return "unsignedint"
-	case int64:
+	case int64, int, uint, uint64:
 		return "long"
 	case float32:
 		return "float"
