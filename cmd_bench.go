@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +24,12 @@ scenario by scenario: 1 publisher/1 consumer and 4/4; 12-byte and 1 KiB bodies;
 with and without publisher confirms (192 outstanding); consumers ack manually
 with prefetch 200. It prints, per scenario, each broker's consumed rate, the
 p50/p99 publish-to-consume latency and the ratio embedded/RabbitMQ.
+Publishers pause while 20000 messages wait in the queue (so neither broker is
+measured filling its memory); without confirms the latency mostly shows that
+backlog.
+
+--cpuprofile/--memprofile profile the whole process, the embedded broker
+included: go tool pprof -top -focus=sandbox/broker warren cpu.prof
 
 Only loopback brokers are measured. Each scenario uses its own durable queue
 (warren-bench-...) and deletes it afterwards.`,
@@ -33,6 +41,8 @@ func init() {
 	benchCmd.Flags().Duration("duration", 5*time.Second, "how long each scenario runs on each broker")
 	benchCmd.Flags().String("only", "", "measure only one broker: embedded or rabbitmq")
 	benchCmd.Flags().Bool("json", false, "print the results as JSON")
+	benchCmd.Flags().String("cpuprofile", "", "write a CPU profile of the whole run (client and embedded broker) to this file, for go tool pprof")
+	benchCmd.Flags().String("memprofile", "", "write an allocation profile of the whole run to this file, for go tool pprof -sample_index=alloc_space")
 	rootCmd.AddCommand(benchCmd)
 }
 
@@ -71,6 +81,12 @@ func runBench(cmd *cobra.Command, _ []string) error {
 		targets = append(targets, bench.Target{Name: "rabbitmq", URL: liveURL})
 	}
 
+	stopProfiles, err := startProfiles(cmd)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
+
 	cfg := bench.Config{Targets: targets, Duration: duration}
 	if !asJSON {
 		n := len(bench.DefaultScenarios()) * len(targets)
@@ -85,18 +101,20 @@ func runBench(cmd *cobra.Command, _ []string) error {
 	}
 	out := cmd.OutOrStdout()
 	if asJSON {
-		return bench.WriteJSON(out, results)
+		err = bench.WriteJSON(out, results)
+	} else {
+		names := make([]string, len(targets))
+		for i, t := range targets {
+			names[i] = t.Name
+		}
+		err = bench.WriteTable(out, names, results)
 	}
-	names := make([]string, len(targets))
-	for i, t := range targets {
-		names[i] = t.Name
-	}
-	if err := bench.WriteTable(out, names, results); err != nil {
+	if err != nil {
 		return err
 	}
 	for _, r := range results {
 		if r.Err != "" {
-			fmt.Fprintln(os.Stderr, "warren bench: some measurements failed (see above)")
+			fmt.Fprintln(cmd.ErrOrStderr(), "warren bench: some measurements failed (see the error of each)")
 			return failedError{}
 		}
 	}
@@ -112,4 +130,41 @@ func startEmbeddedForBench() (url string, stop func(), err error) {
 		return "", nil, err
 	}
 	return srv.URL(), srv.Shutdown, nil
+}
+
+// startProfiles starts the profiles asked for with --cpuprofile and
+// --memprofile; the returned function writes them.
+func startProfiles(cmd *cobra.Command) (func(), error) {
+	cpuPath, _ := cmd.Flags().GetString("cpuprofile")
+	memPath, _ := cmd.Flags().GetString("memprofile")
+	var cpuFile *os.File
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			return nil, badInput("--cpuprofile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("start the CPU profile: %w", err)
+		}
+		cpuFile = f
+	}
+	return func() {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			cpuFile.Close()
+		}
+		if memPath != "" {
+			f, err := os.Create(memPath)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "warren bench: --memprofile:", err)
+				return
+			}
+			defer f.Close()
+			runtime.GC()
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fmt.Fprintln(os.Stderr, "warren bench: write the allocation profile:", err)
+			}
+		}
+	}, nil
 }

@@ -65,7 +65,7 @@ type Config struct {
 	// may have (192).
 	Outstanding int
 	// MaxBacklog bounds published-but-not-consumed messages: publishers
-	// wait while the queue holds more (100000), so that neither broker is
+	// wait while the queue holds more (20000), so that neither broker is
 	// measured filling its memory.
 	MaxBacklog int64
 	// Progress, when set, is told when each measurement starts.
@@ -102,7 +102,7 @@ func (c *Config) defaults() {
 		c.Outstanding = 192
 	}
 	if c.MaxBacklog <= 0 {
-		c.MaxBacklog = 100000
+		c.MaxBacklog = 20000
 	}
 }
 

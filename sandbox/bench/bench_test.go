@@ -12,6 +12,8 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
+
+	"github.com/warrenmq/warren/sandbox/broker"
 )
 
 func TestMain(m *testing.M) {
@@ -148,5 +150,28 @@ func TestUnreachableTargetFailsQuickly(t *testing.T) {
 	}
 	if len(results) != 1 || results[0].Err == "" {
 		t.Fatalf("results %+v, want one failed result", results)
+	}
+}
+
+// The same short run against the embedded broker, started in the test.
+func TestShortRunAgainstEmbedded(t *testing.T) {
+	srv, err := broker.New(broker.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	results, err := Run(context.Background(), Config{
+		Targets:   []Target{{Name: "embedded", URL: srv.URL()}},
+		Scenarios: []Scenario{{Publishers: 2, Consumers: 2, BodySize: 12, Confirms: true}},
+		Duration:  300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].Err != "" || results[0].Consumed == 0 {
+		t.Fatalf("results %+v", results)
 	}
 }
