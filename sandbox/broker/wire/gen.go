@@ -54,6 +54,11 @@ type field struct {
 var wanted = map[string]bool{"connection": true, "channel": true, "exchange": true, "queue": true, "basic": true, "tx": true, "confirm": true}
 
 func main() {
+	// go generate runs this in the package directory; run from anywhere
+	// else it would scatter package wire files into the wrong directory.
+	if _, err := os.Stat("method.go"); err != nil {
+		log.Fatal("run gen.go from sandbox/broker/wire (go generate ./sandbox/broker/wire/), not from another directory")
+	}
 	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/rabbitmq/amqp091-go").Output()
 	if err != nil {
 		log.Fatalf("locate amqp091-go (is it in go.mod and downloaded?): %v", err)
