@@ -2,7 +2,9 @@ package difftest
 
 import (
 	"fmt"
+	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,15 @@ import (
 )
 
 // Seeds of the differential tests: fixed, so a failure can be replayed.
-const firstSeed, seeds = 1, 150
+// WARREN_DIFFTEST_SEEDS=N runs N seeds instead, for a longer search.
+var firstSeed, seeds int64 = 1, seedCount(150)
+
+func seedCount(def int64) int64 {
+	if n, err := strconv.ParseInt(os.Getenv("WARREN_DIFFTEST_SEEDS"), 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
 
 // TestModelAgreesWithRabbitMQ runs random cases on the live RabbitMQ and
 // holds the routing model (at the server's version) to what each queue
@@ -22,7 +32,7 @@ func TestModelAgreesWithRabbitMQ(t *testing.T) {
 	prefix := NewPrefix()
 	start := time.Now()
 	var msgs, deliveries, returns, failed, newestDiffers int
-	for seed := int64(firstSeed); seed < firstSeed+seeds; seed++ {
+	for seed := firstSeed; seed < firstSeed+seeds; seed++ {
 		c := Generate(seed, prefix)
 		want, err := Predict(model, c)
 		if err != nil {
@@ -65,7 +75,7 @@ func TestGenerate(t *testing.T) {
 		t.Fatal("Generate(7) differs between two calls")
 	}
 	seen := map[string]bool{}
-	for seed := int64(firstSeed); seed < firstSeed+seeds; seed++ {
+	for seed := firstSeed; seed < firstSeed+seeds; seed++ {
 		c := Generate(seed, prefix)
 		names := map[string]bool{}
 		for _, x := range c.Topology.Exchanges {
@@ -127,7 +137,7 @@ func TestGenerate(t *testing.T) {
 		"exchange-to-exchange", "cycle", "default exchange", "CC/BCC",
 		"routing key ", "routing key .", "routing key a..b", "routing key #.#",
 		"binding key #", "binding key *.*", "binding key #.#", "binding key ",
-		"int8", "int16", "int32", "int64", "float32", "float64", "string", "bool", "void", "uint8", "[]uint8",
+		"int8", "int16", "int32", "int64", "float32", "float64", "string", "bool", "void", "uint8", "[]uint8", "time.Time", "Decimal", "Table", "[]interface {}",
 		"x-match all", "x-match any", "x-match all-with-x", "x-match any-with-x",
 	} {
 		if !seen[want] {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	mrand "math/rand"
 	"strings"
+	"time"
 
 	"github.com/warrenmq/warren/sandbox/routing"
 )
@@ -53,7 +54,15 @@ var (
 // number appears in several widths and as a float, to exercise RabbitMQ's
 // value comparison (integer widths equal; 1 == 1.0 only before 3.13).
 func headerValue(r *mrand.Rand) any {
-	switch r.Intn(13) {
+	switch r.Intn(17) {
+	case 13:
+		return time.Unix(int64(r.Intn(2)), 0).UTC() // an integer of seconds to RabbitMQ
+	case 14:
+		return routing.Decimal{Scale: uint8(r.Intn(2)), Value: int32(r.Intn(2))}
+	case 15:
+		return routing.Table{"n": headerValueScalar(r)}
+	case 16:
+		return []any{headerValueScalar(r)}
 	case 0:
 		return int8(r.Intn(2))
 	case 1:
@@ -80,6 +89,18 @@ func headerValue(r *mrand.Rand) any {
 		return []byte("a")
 	default:
 		return "a"
+	}
+}
+
+// headerValueScalar is headerValue without nesting.
+func headerValueScalar(r *mrand.Rand) any {
+	for {
+		switch v := headerValue(r).(type) {
+		case routing.Table, []any:
+			continue
+		default:
+			return v
+		}
 	}
 }
 
@@ -135,9 +156,13 @@ func Generate(seed int64, prefix string) Case {
 	for i := 0; i < nq; i++ {
 		c.Topology.Queues = append(c.Topology.Queues, routing.Queue{Name: name("q", i), Durable: true})
 	}
-	nb := 1 + r.Intn(8)
+	nb := 2 + r.Intn(8)
 	for i := 0; i < nb; i++ {
-		src := c.Topology.Exchanges[r.Intn(nx)]
+		// Half the bindings leave exchange 0, which most messages go to.
+		src := c.Topology.Exchanges[0]
+		if r.Intn(2) == 0 {
+			src = c.Topology.Exchanges[r.Intn(nx)]
+		}
 		b := routing.Binding{Source: src.Name, DestinationType: routing.ToQueue}
 		if r.Intn(4) == 0 {
 			b.DestinationType = routing.ToExchange
