@@ -111,6 +111,10 @@ func IsHardError(code uint16) bool {
 type Error struct {
 	Code uint16
 	Text string
+	// ClassID and MethodID name the method that could not be decoded,
+	// when there is one (ParseMethod sets them): the class-id and
+	// method-id a connection.close reports. Zero otherwise.
+	ClassID, MethodID uint16
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Text) }

@@ -52,17 +52,17 @@ const contentHeaderFixed = 14
 
 // ParseContentHeader decodes a content header frame's payload. Strings in
 // props share payload's memory, as with ParseMethod. Malformed input
-// returns a *Error with code SyntaxError (FRAME_ERROR would also be
-// defensible, but the frame itself was well delimited).
+// returns a *Error with code FrameError, as RabbitMQ answers a header it
+// cannot decode.
 func ParseContentHeader(payload []byte) (classID uint16, bodySize uint64, props Properties, err error) {
 	if len(payload) < contentHeaderFixed {
-		return 0, 0, Properties{}, Errorf(SyntaxError, "content header of %d bytes is shorter than the %d its fixed fields take", len(payload), contentHeaderFixed)
+		return 0, 0, Properties{}, Errorf(FrameError, "content header of %d bytes is shorter than the %d its fixed fields take", len(payload), contentHeaderFixed)
 	}
 	classID = binary.BigEndian.Uint16(payload)
 	bodySize = binary.BigEndian.Uint64(payload[4:])
 	flags := binary.BigEndian.Uint16(payload[12:])
 	if flags&flagContinuation != 0 {
-		return 0, 0, Properties{}, Errorf(SyntaxError, "content header property flags 0x%04x have the continuation bit set, but class %d has only 14 properties", flags, classID)
+		return 0, 0, Properties{}, Errorf(FrameError, "content header property flags 0x%04x have the continuation bit set, but class %d has only 14 properties", flags, classID)
 	}
 	d := decoder{b: payload, off: contentHeaderFixed}
 	if flags&flagContentType != 0 {
@@ -109,9 +109,9 @@ func ParseContentHeader(payload []byte) (classID uint16, bodySize uint64, props 
 	}
 	if d.err != nil {
 		if e, ok := d.err.(*Error); ok && e != errTruncated {
-			return 0, 0, Properties{}, Errorf(SyntaxError, "cannot decode content header properties: %s", trimCodeName(e))
+			return 0, 0, Properties{}, Errorf(FrameError, "cannot decode content header properties: %s", trimCodeName(e))
 		}
-		return 0, 0, Properties{}, Errorf(SyntaxError, "content header properties (flags 0x%04x) end after %d bytes", flags, len(payload))
+		return 0, 0, Properties{}, Errorf(FrameError, "content header properties (flags 0x%04x) end after %d bytes", flags, len(payload))
 	}
 	return classID, bodySize, props, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -65,9 +66,9 @@ func (r *Reader) ReadProtocolHeader() ([8]byte, error) {
 
 // ReadFrame reads the next frame. It returns io.EOF when the connection
 // ends cleanly between frames, io.ErrUnexpectedEOF inside one, and a *Error
-// with code FrameError for an unknown frame type, a frame larger than
-// frame_max or a missing frame-end octet; after a *Error the connection
-// must be closed (the stream is no longer in step).
+// with code FrameError (worded as RabbitMQ words it) for a payload larger
+// than frame_max, a missing frame-end octet or an unknown frame type; after
+// a *Error the connection must be closed.
 func (r *Reader) ReadFrame() (Frame, error) {
 	h, err := r.br.Peek(7)
 	if err != nil {
@@ -78,13 +79,12 @@ func (r *Reader) ReadFrame() (Frame, error) {
 	}
 	f := Frame{Type: h[0], Channel: binary.BigEndian.Uint16(h[1:])}
 	size := binary.BigEndian.Uint32(h[3:])
-	switch f.Type {
-	case FrameMethod, FrameHeader, FrameBody, FrameHeartbeat:
-	default:
-		return Frame{}, Errorf(FrameError, "type %d, first 7 octets = %v: unknown frame type", f.Type, []byte(h))
-	}
-	if r.frameMax != 0 && uint64(size)+frameOverhead > uint64(r.frameMax) {
-		return Frame{}, Errorf(FrameError, "frame size %d exceeds frame_max %d (payload at most %d)", uint64(size)+frameOverhead, r.frameMax, uint64(r.frameMax)-min(uint64(r.frameMax), frameOverhead))
+	// RabbitMQ tolerates a payload of up to frame_max itself (its
+	// FRAME_SIZE_FUDGE of 8 bytes, because many clients get frame_max off by
+	// the frame overhead), and so do we, so that a client RabbitMQ accepts is
+	// accepted here too.
+	if r.frameMax != 0 && size > r.frameMax {
+		return Frame{}, frameError(f.Type, nil, fmt.Sprintf("{frame_too_large,%d,%d}", size, r.frameMax-min(r.frameMax, frameOverhead)))
 	}
 	_, _ = r.br.Discard(7)
 	if size > 0 {
@@ -98,7 +98,12 @@ func (r *Reader) ReadFrame() (Frame, error) {
 		return Frame{}, unexpected(err)
 	}
 	if end != FrameEnd {
-		return Frame{}, Errorf(FrameError, "type %d, channel %d, size %d: invalid frame end marker 0x%02x, expected 0xce", f.Type, f.Channel, size, end)
+		return Frame{}, frameError(f.Type, f.Payload, fmt.Sprintf("{invalid_frame_end_marker,%d}", end))
+	}
+	switch f.Type {
+	case FrameMethod, FrameHeader, FrameBody, FrameHeartbeat:
+	default:
+		return Frame{}, frameError(f.Type, f.Payload, "unknown_frame")
 	}
 	return f, nil
 }
@@ -134,6 +139,32 @@ func (r *Reader) readPayload(size int) ([]byte, error) {
 		return nil, unexpected(err)
 	}
 	return p, nil
+}
+
+// frameError words a framing error as RabbitMQ's reader does:
+// "FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,5000,4088}".
+func frameError(typ uint8, payload []byte, reason string) *Error {
+	which := "all"
+	if len(payload) > 16 {
+		which, payload = "first 16", payload[:16]
+	}
+	return Errorf(FrameError, "type %d, %s octets = %s: %s", typ, which, erlangBinary(payload), reason)
+}
+
+// erlangBinary prints b as Erlang's ~p prints a binary: <<"text">> when
+// it is printable ASCII, else <<1,2,3>>.
+func erlangBinary(b []byte) string {
+	printable := len(b) > 0
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			printable = false
+			break
+		}
+	}
+	if printable {
+		return `<<"` + string(b) + `">>`
+	}
+	return erlangBytes(b, len(b))
 }
 
 func unexpected(err error) error {

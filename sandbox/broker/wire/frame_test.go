@@ -81,7 +81,8 @@ func TestReaderRefuses(t *testing.T) {
 	}{
 		{"frame larger than frame_max", frame(FrameBody, 5000, big, FrameEnd), 4096, FrameError, nil},
 		{"frame exactly frame_max", frame(FrameBody, 4088, big[:4088], FrameEnd), 4096, 0, nil},
-		{"one byte over frame_max", frame(FrameBody, 4089, big[:4089], FrameEnd), 4096, FrameError, nil},
+		{"payload of frame_max, tolerated as RabbitMQ does", frame(FrameBody, 4096, big[:4096], FrameEnd), 4096, 0, nil},
+		{"payload one byte over frame_max", frame(FrameBody, 4097, big[:4097], FrameEnd), 4096, FrameError, nil},
 		{"bad frame end", frame(FrameMethod, 4, []byte{0, 20, 0, 10}, 0xCD), 0, FrameError, nil},
 		{"unknown frame type", frame(7, 0, nil, FrameEnd), 0, FrameError, nil},
 		{"cut in the header", []byte{1, 0}, 0, 0, io.ErrUnexpectedEOF},
@@ -107,6 +108,27 @@ func TestReaderRefuses(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The reply texts are RabbitMQ's reader's, so that a learner sees the same
+// words from both brokers.
+func TestFrameErrorTexts(t *testing.T) {
+	tests := []struct {
+		in       []byte
+		frameMax uint32
+		want     string
+	}{
+		{[]byte{FrameBody, 0, 1, 0, 0, 0x13, 0x88}, 4096, "FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,5000,4088}"},
+		{[]byte{FrameMethod, 0, 1, 0, 0, 0, 4, 0, 20, 0, 10, 0xCD}, 0, "FRAME_ERROR - type 1, all octets = <<0,20,0,10>>: {invalid_frame_end_marker,205}"},
+		{[]byte{7, 0, 0, 0, 0, 0, 2, 'h', 'i', FrameEnd}, 0, `FRAME_ERROR - type 7, all octets = <<"hi">>: unknown_frame`},
+	}
+	for _, tt := range tests {
+		_, err := NewReader(bytes.NewReader(tt.in), tt.frameMax).ReadFrame()
+		var we *Error
+		if !errors.As(err, &we) || we.Text != tt.want {
+			t.Errorf("got %v\nwant 501 %s", err, tt.want)
+		}
 	}
 }
 

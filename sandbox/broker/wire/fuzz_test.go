@@ -77,7 +77,7 @@ func FuzzReadFrame(f *testing.F) {
 				}
 				return
 			}
-			if frameMax != 0 && uint64(len(fr.Payload))+frameOverhead > uint64(frameMax) {
+			if frameMax != 0 && uint64(len(fr.Payload)) > uint64(frameMax) {
 				t.Fatalf("accepted a %d-byte payload with frame_max %d", len(fr.Payload), frameMax)
 			}
 			// Whatever was read re-encodes to the bytes it came from.
@@ -107,7 +107,7 @@ func FuzzParseMethod(f *testing.F) {
 				t.Fatalf("error is not a *Error: %v", err)
 			}
 			switch we.Code {
-			case SyntaxError, CommandInvalid, NotImplemented:
+			case FrameError, CommandInvalid, NotImplemented:
 			default:
 				t.Fatalf("unexpected code %d: %s", we.Code, we.Text)
 			}
@@ -141,8 +141,8 @@ func FuzzReadTable(f *testing.F) {
 		tab, n, err := ReadTable(in)
 		if err != nil {
 			var we *Error
-			if !errors.As(err, &we) || we.Code != SyntaxError {
-				t.Fatalf("error is not a 502 *Error: %v", err)
+			if !errors.As(err, &we) || we.Code != FrameError {
+				t.Fatalf("error is not a 501 *Error: %v", err)
 			}
 			return
 		}
@@ -168,8 +168,8 @@ func FuzzParseContentHeader(f *testing.F) {
 		class, size, props, err := ParseContentHeader(in)
 		if err != nil {
 			var we *Error
-			if !errors.As(err, &we) || we.Code != SyntaxError {
-				t.Fatalf("error is not a 502 *Error: %v", err)
+			if !errors.As(err, &we) || we.Code != FrameError {
+				t.Fatalf("error is not a 501 *Error: %v", err)
 			}
 			return
 		}

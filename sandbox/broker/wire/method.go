@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Method is one AMQP 0-9-1 method: the pointer or value of one of the
@@ -31,11 +33,12 @@ type Method interface {
 //
 // Errors are *Error: an unknown class is 540 NOT_IMPLEMENTED, an unknown
 // method of a known class 503 COMMAND_INVALID, a payload that ends inside a
-// field or holds a malformed field table 502 SYNTAX_ERROR. Bytes after the
-// last field are ignored, as RabbitMQ ignores them.
+// field or holds a malformed field table 501 FRAME_ERROR "cannot decode
+// <<...>>", RabbitMQ's code and words for it (with ClassID and MethodID
+// set, for the connection.close). Bytes after the last field are ignored.
 func ParseMethod(payload []byte) (Method, error) {
 	if len(payload) < 4 {
-		return nil, Errorf(SyntaxError, "method frame of %d bytes is too short to hold a class and method id", len(payload))
+		return nil, Errorf(FrameError, "method frame of %d bytes is too short to hold a class and method id", len(payload))
 	}
 	classID := binary.BigEndian.Uint16(payload)
 	methodID := binary.BigEndian.Uint16(payload[2:])
@@ -48,10 +51,9 @@ func ParseMethod(payload []byte) (Method, error) {
 		return nil, Errorf(CommandInvalid, "unknown method %d of class %d", methodID, classID)
 	}
 	if d.err != nil {
-		if e, ok := d.err.(*Error); ok && e != errTruncated {
-			return nil, Errorf(SyntaxError, "cannot decode '%s': %s", m.Name(), trimCodeName(e))
-		}
-		return nil, Errorf(SyntaxError, "cannot decode '%s': its fields end after %d bytes", m.Name(), len(payload))
+		e := Errorf(FrameError, "cannot decode %s", erlangBytes(payload[4:], 40))
+		e.ClassID, e.MethodID = classID, methodID
+		return nil, e
 	}
 	return m, nil
 }
@@ -64,7 +66,27 @@ func knownClass(id uint16) bool {
 	return false
 }
 
-// trimCodeName drops "SYNTAX_ERROR - " from an inner error's text so that
+// erlangBytes prints up to max bytes of b as Erlang's ~w prints a binary,
+// <<0,5,113>>, the way RabbitMQ shows fields it cannot decode; the cap
+// keeps the reply text within a short string.
+func erlangBytes(b []byte, max int) string {
+	more := ""
+	if len(b) > max {
+		b, more = b[:max], ",..."
+	}
+	var sb strings.Builder
+	sb.WriteString("<<")
+	for i, c := range b {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(strconv.Itoa(int(c)))
+	}
+	sb.WriteString(more + ">>")
+	return sb.String()
+}
+
+// trimCodeName drops "FRAME_ERROR - " (the code's name) from an inner error's text so that
 // the outer text does not repeat it.
 func trimCodeName(e *Error) string {
 	prefix := CodeName(e.Code) + " - "

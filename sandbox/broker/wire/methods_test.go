@@ -146,14 +146,14 @@ func TestParseMethodRejects(t *testing.T) {
 		payload []byte
 		code    uint16
 	}{
-		{"empty", nil, SyntaxError},
-		{"three bytes", []byte{0, 60, 0}, SyntaxError},
+		{"empty", nil, FrameError},
+		{"three bytes", []byte{0, 60, 0}, FrameError},
 		{"unknown class", []byte{0, 30, 0, 10}, NotImplemented},
 		{"unknown method", []byte{0, 60, 0, 99}, CommandInvalid},
-		{"publish cut in the exchange name", publish[:8], SyntaxError},
-		{"publish without its bits", publish[:len(publish)-1], SyntaxError},
-		{"declare cut in its arguments", declare[:len(declare)-3], SyntaxError},
-		{"declare with a bad value type", append(declare[:len(declare)-5:len(declare)-5], 'Z', 0, 0, 0, 0), SyntaxError},
+		{"publish cut in the exchange name", publish[:8], FrameError},
+		{"publish without its bits", publish[:len(publish)-1], FrameError},
+		{"declare cut in its arguments", declare[:len(declare)-3], FrameError},
+		{"declare with a bad value type", append(declare[:len(declare)-5:len(declare)-5], 'Z', 0, 0, 0, 0), FrameError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +169,19 @@ func TestParseMethodRejects(t *testing.T) {
 				t.Errorf("text %q does not start with the code's name", we.Text)
 			}
 		})
+	}
+}
+
+// RabbitMQ's words for fields it cannot decode, and the failing method's
+// ids for the connection.close.
+func TestParseMethodErrorIsRabbitMQs(t *testing.T) {
+	_, err := ParseMethod([]byte{0, 50, 0, 10, 0, 0, 5, 'q'})
+	var we *Error
+	if !errors.As(err, &we) {
+		t.Fatalf("err = %v", err)
+	}
+	if we.Code != FrameError || we.Text != "FRAME_ERROR - cannot decode <<0,0,5,113>>" || we.ClassID != 50 || we.MethodID != 10 {
+		t.Fatalf("got %+v", we)
 	}
 }
 
@@ -244,8 +257,8 @@ func TestContentHeaderRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, _, err := ParseContentHeader(tt.payload)
 			var we *Error
-			if !errors.As(err, &we) || we.Code != SyntaxError {
-				t.Fatalf("err = %v, want a 502 *Error", err)
+			if !errors.As(err, &we) || we.Code != FrameError {
+				t.Fatalf("err = %v, want a 501 *Error", err)
 			}
 		})
 	}

@@ -22,21 +22,22 @@ const (
 // length, and returns it with the number of bytes it took. An empty table
 // decodes as nil. Strings in the result share b's memory: b must not be
 // modified afterwards (Reader never reuses a payload). Malformed input
-// returns a *Error with code SyntaxError.
+// returns a *Error with code FrameError (RabbitMQ closes the connection
+// with 501 FRAME_ERROR when it cannot decode a frame's fields).
 func ReadTable(b []byte) (routing.Table, int, error) {
 	return readTable(b, 0)
 }
 
 func readTable(b []byte, depth int) (routing.Table, int, error) {
 	if depth > maxFieldDepth {
-		return nil, 0, Errorf(SyntaxError, "field table nested deeper than %d levels", maxFieldDepth)
+		return nil, 0, Errorf(FrameError, "field table nested deeper than %d levels", maxFieldDepth)
 	}
 	if len(b) < tableSizeFieldLength {
-		return nil, 0, Errorf(SyntaxError, "field table truncated: %d bytes where its 4-byte length was expected", len(b))
+		return nil, 0, Errorf(FrameError, "field table truncated: %d bytes where its 4-byte length was expected", len(b))
 	}
 	size := binary.BigEndian.Uint32(b)
 	if uint64(size) > uint64(len(b)-tableSizeFieldLength) {
-		return nil, 0, Errorf(SyntaxError, "field table says it is %d bytes long but only %d follow", size, len(b)-tableSizeFieldLength)
+		return nil, 0, Errorf(FrameError, "field table says it is %d bytes long but only %d follow", size, len(b)-tableSizeFieldLength)
 	}
 	end := tableSizeFieldLength + int(size)
 	if size == 0 {
@@ -47,14 +48,14 @@ func readTable(b []byte, depth int) (routing.Table, int, error) {
 	for d.off < end {
 		key := d.shortstr()
 		if d.err != nil {
-			return nil, 0, Errorf(SyntaxError, "field table truncated in a key")
+			return nil, 0, Errorf(FrameError, "field table truncated in a key")
 		}
 		v, err := readField(&d, depth)
 		if err != nil {
 			return nil, 0, err
 		}
 		if len(t) >= maxContainerElements {
-			return nil, 0, Errorf(SyntaxError, "field table has more than %d entries", maxContainerElements)
+			return nil, 0, Errorf(FrameError, "field table has more than %d entries", maxContainerElements)
 		}
 		t[key] = v
 	}
@@ -63,11 +64,11 @@ func readTable(b []byte, depth int) (routing.Table, int, error) {
 
 func readArray(d *decoder, depth int) ([]any, error) {
 	if depth > maxFieldDepth {
-		return nil, Errorf(SyntaxError, "field array nested deeper than %d levels", maxFieldDepth)
+		return nil, Errorf(FrameError, "field array nested deeper than %d levels", maxFieldDepth)
 	}
 	size := d.long()
 	if d.err != nil || uint64(size) > uint64(len(d.b)-d.off) {
-		return nil, Errorf(SyntaxError, "field array truncated")
+		return nil, Errorf(FrameError, "field array truncated")
 	}
 	end := d.off + int(size)
 	sub := decoder{b: d.b[:end], off: d.off}
@@ -79,7 +80,7 @@ func readArray(d *decoder, depth int) ([]any, error) {
 			return nil, err
 		}
 		if len(a) >= maxContainerElements {
-			return nil, Errorf(SyntaxError, "field array has more than %d elements", maxContainerElements)
+			return nil, Errorf(FrameError, "field array has more than %d elements", maxContainerElements)
 		}
 		a = append(a, v)
 	}
@@ -151,11 +152,11 @@ func readField(d *decoder, depth int) (any, error) {
 		v = a
 	default:
 		if d.err == nil {
-			return nil, Errorf(SyntaxError, "unknown field table value type %q", rune(typ))
+			return nil, Errorf(FrameError, "unknown field table value type %q", rune(typ))
 		}
 	}
 	if d.err != nil {
-		return nil, Errorf(SyntaxError, "field table value truncated")
+		return nil, Errorf(FrameError, "field table value truncated")
 	}
 	return v, nil
 }

@@ -117,8 +117,8 @@ func TestReadTableRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := ReadTable(tt.in)
 			var we *Error
-			if !errors.As(err, &we) || we.Code != SyntaxError {
-				t.Fatalf("err = %v, want a 502 *Error", err)
+			if !errors.As(err, &we) || we.Code != FrameError {
+				t.Fatalf("err = %v, want a 501 *Error", err)
 			}
 		})
 	}
