@@ -229,3 +229,24 @@ func BenchmarkMatchTopicScan(b *testing.B) {
 		})
 	}
 }
+
+// FuzzTopicIndex holds the trie equal to MatchTopic for one binding key
+// and one routing key of any bytes, and checks neither panics.
+func FuzzTopicIndex(f *testing.F) {
+	for _, p := range []string{"", "#", "*", "a.#.b", "#.#", "*.*", "a..b", "#.*.#"} {
+		for _, k := range edgeKeys {
+			f.Add(p, k)
+		}
+	}
+	f.Fuzz(func(t *testing.T, pattern, key string) {
+		var ix TopicIndex[int]
+		ix.Add(pattern, 1)
+		want, _ := MatchTopic(pattern, key)
+		if got := len(ix.Match(key)) == 1; got != want {
+			t.Fatalf("pattern %q key %q: index %v, MatchTopic %v", pattern, key, got, want)
+		}
+		if !ix.Remove(pattern, 1) || ix.Len() != 0 || !ix.root.empty() {
+			t.Fatalf("pattern %q: Remove did not empty the index", pattern)
+		}
+	})
+}

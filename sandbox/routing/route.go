@@ -29,6 +29,9 @@ type exchangeDest struct {
 // unless already seen, so cycles end; every queue is delivered at most once.
 func (md Model) Route(t *Topology, m Message) Result {
 	var res Result
+	if t == nil {
+		t = &Topology{}
+	}
 	keys, err := md.routingKeys(m)
 	if err != nil {
 		res.Err, res.Fate = err, Refused

@@ -306,3 +306,14 @@ func TestRouteVersionDifference(t *testing.T) {
 		t.Errorf("4.x: queues %v fate %s, want none, dropped (1 =/= 1.0)", res.Queues, res.Fate)
 	}
 }
+
+func TestRouteNilTopology(t *testing.T) {
+	res := Route(nil, Message{Exchange: "x"})
+	if res.Err == nil || res.Fate != Refused {
+		t.Fatalf("Route(nil) = %+v, want the 404 for exchange x", res)
+	}
+	res = Route(nil, Message{RoutingKey: "q", Mandatory: true})
+	if res.Fate != Returned {
+		t.Fatalf("Route(nil) via the default exchange: fate %s, want returned", res.Fate)
+	}
+}
