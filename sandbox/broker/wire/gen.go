@@ -49,9 +49,21 @@ type field struct {
 	Type   string `xml:"type,attr"`
 }
 
-// wanted lists the classes Warren's broker speaks; access/file/stream/dtx
-// are not in RabbitMQ's spec file anyway.
-var wanted = map[string]bool{"connection": true, "channel": true, "exchange": true, "queue": true, "basic": true, "tx": true, "confirm": true}
+// accessClass is AMQP 0-8's access class, gone from the 0-9-1 spec file
+// but still in RabbitMQ's framing: RabbitMQ answers access.request with
+// access.request_ok (ticket 1), and so must a broker that behaves like it.
+var accessClass = class{Name: "access", Index: 30, Methods: []method{
+	{Name: "request", Index: 10, Fields: []field{
+		{Name: "realm", Type: "shortstr"},
+		{Name: "exclusive", Type: "bit"}, {Name: "passive", Type: "bit"}, {Name: "active", Type: "bit"},
+		{Name: "write", Type: "bit"}, {Name: "read", Type: "bit"},
+	}},
+	{Name: "request-ok", Index: 11, Fields: []field{{Name: "ticket", Type: "short"}}},
+}}
+
+// wanted lists the classes Warren's broker speaks: RabbitMQ's (file,
+// stream, dtx and tunnel are not in its spec file anyway).
+var wanted = map[string]bool{"access": true, "connection": true, "channel": true, "exchange": true, "queue": true, "basic": true, "tx": true, "confirm": true}
 
 func main() {
 	// go generate runs this in the package directory; run from anywhere
@@ -72,6 +84,7 @@ func main() {
 	if err := xml.Unmarshal(raw, &s); err != nil {
 		log.Fatal(err)
 	}
+	s.Classes = append(s.Classes, accessClass)
 	domains := map[string]string{}
 	for _, d := range s.Domains {
 		domains[d.Name] = d.Type

@@ -38,7 +38,8 @@ type Method interface {
 // set, for the connection.close). Bytes after the last field are ignored.
 func ParseMethod(payload []byte) (Method, error) {
 	if len(payload) < 4 {
-		return nil, Errorf(FrameError, "method frame of %d bytes is too short to hold a class and method id", len(payload))
+		// RabbitMQ's reader does not recognise it as a method frame at all.
+		return nil, frameError(FrameMethod, payload, "unknown_frame")
 	}
 	classID := binary.BigEndian.Uint16(payload)
 	methodID := binary.BigEndian.Uint16(payload[2:])
@@ -60,7 +61,7 @@ func ParseMethod(payload []byte) (Method, error) {
 
 func knownClass(id uint16) bool {
 	switch id {
-	case 10, 20, 40, 50, 60, 85, 90:
+	case 10, 20, 30, 40, 50, 60, 85, 90:
 		return true
 	}
 	return false

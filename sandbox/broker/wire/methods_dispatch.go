@@ -262,6 +262,14 @@ func readMethod(id uint32, d *decoder) Method {
 		m := new(ConfirmSelectOk)
 		m.read(d)
 		return m
+	case 30<<16 | 10:
+		m := new(AccessRequest)
+		m.read(d)
+		return m
+	case 30<<16 | 11:
+		m := new(AccessRequestOk)
+		m.read(d)
+		return m
 	}
 	return nil
 }
@@ -397,6 +405,10 @@ func methodName(id uint32) string {
 		return "confirm.select"
 	case 85<<16 | 11:
 		return "confirm.select_ok"
+	case 30<<16 | 10:
+		return "access.request"
+	case 30<<16 | 11:
+		return "access.request_ok"
 	}
 	return ""
 }
@@ -407,6 +419,22 @@ func methodName(id uint32) string {
 // one of this package's structs.
 func writeMethod(e *encoder, m Method) bool {
 	switch m := m.(type) {
+	case *AccessRequest:
+		e.short(30)
+		e.short(10)
+		m.write(e)
+	case AccessRequest:
+		e.short(30)
+		e.short(10)
+		m.write(e)
+	case *AccessRequestOk:
+		e.short(30)
+		e.short(11)
+		m.write(e)
+	case AccessRequestOk:
+		e.short(30)
+		e.short(11)
+		m.write(e)
 	case *BasicAck:
 		e.short(60)
 		e.short(80)

@@ -14,7 +14,7 @@ import (
 func allMethods(t *testing.T) []Method {
 	t.Helper()
 	var ms []Method
-	for _, class := range []uint32{10, 20, 40, 50, 60, 85, 90} {
+	for _, class := range []uint32{10, 20, 30, 40, 50, 60, 85, 90} {
 		for method := uint32(0); method < 256; method++ {
 			if m := readMethod(class<<16|method, &decoder{}); m != nil {
 				ms = append(ms, reflect.New(reflect.TypeOf(m).Elem()).Interface().(Method))
@@ -112,6 +112,8 @@ func TestMethodIDsAndNames(t *testing.T) {
 		{&BasicNack{}, 60, 120, "basic.nack", false},
 		{&ConfirmSelect{}, 85, 10, "confirm.select", false},
 		{&TxRollbackOk{}, 90, 31, "tx.rollback_ok", false},
+		{&AccessRequest{}, 30, 10, "access.request", false},
+		{&AccessRequestOk{}, 30, 11, "access.request_ok", false},
 	}
 	for _, tt := range tests {
 		if tt.m.ClassID() != tt.class || tt.m.MethodID() != tt.method || tt.m.Name() != tt.name || tt.m.HasContent() != tt.content {
@@ -148,7 +150,7 @@ func TestParseMethodRejects(t *testing.T) {
 	}{
 		{"empty", nil, FrameError},
 		{"three bytes", []byte{0, 60, 0}, FrameError},
-		{"unknown class", []byte{0, 30, 0, 10}, NotImplemented},
+		{"unknown class", []byte{0, 70, 0, 10}, NotImplemented},
 		{"unknown method", []byte{0, 60, 0, 99}, CommandInvalid},
 		{"publish cut in the exchange name", publish[:8], FrameError},
 		{"publish without its bits", publish[:len(publish)-1], FrameError},
