@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -113,7 +114,9 @@ var unwrapErlang = regexp.MustCompile(`\n *`)
 // What RabbitMQ answers to malformed input is what this codec's errors say,
 // code and words, so the embedded broker (which forwards them) answers alike.
 func TestErrorsMatchRabbitMQ(t *testing.T) {
-	declare := AppendMethod(nil, &QueueDeclare{Queue: "q", Durable: true})
+	// Uniquely named, though no case lets RabbitMQ create the queue.
+	queue := fmt.Sprintf("warren-wire-malformed-%d", time.Now().UnixNano())
+	declare := AppendMethod(nil, &QueueDeclare{Queue: queue, Durable: true})
 	frameOf := func(typ uint8, ch uint16, payload []byte, end byte) []byte {
 		b := []byte{typ, byte(ch >> 8), byte(ch)}
 		b = binary.BigEndian.AppendUint32(b, uint32(len(payload)))
@@ -137,7 +140,7 @@ func TestErrorsMatchRabbitMQ(t *testing.T) {
 		{"unknown class", func(uint32) []byte { return frameOf(FrameMethod, 1, []byte{0, 70, 0, 10, 0, 0}, FrameEnd) }, true},
 		{"method frame of 3 bytes", func(uint32) []byte { return frameOf(FrameMethod, 1, []byte{0, 60, 0}, FrameEnd) }, false},
 		{"bad value type in queue.declare arguments", func(uint32) []byte {
-			b := AppendMethod(nil, &QueueDeclare{Queue: "q"})
+			b := AppendMethod(nil, &QueueDeclare{Queue: queue})
 			b = append(b[:len(b)-4], 0, 0, 0, 3, 1, 'k', 'Z')
 			return frameOf(FrameMethod, 1, b, FrameEnd)
 		}, true},
