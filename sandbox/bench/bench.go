@@ -68,6 +68,9 @@ type Config struct {
 	// wait while the queue holds more (20000), so that neither broker is
 	// measured filling its memory.
 	MaxBacklog int64
+	// MaxMessages ends a measurement early once publishers have sent this
+	// many messages (5000000), a bound on the work whatever the duration.
+	MaxMessages int64
 	// Progress, when set, is told when each measurement starts.
 	Progress func(s Scenario, target string)
 }
@@ -100,6 +103,9 @@ func (c *Config) defaults() {
 	}
 	if c.Outstanding <= 0 {
 		c.Outstanding = 192
+	}
+	if c.MaxMessages <= 0 {
+		c.MaxMessages = 5000000
 	}
 	if c.MaxBacklog <= 0 {
 		c.MaxBacklog = 20000

@@ -132,6 +132,31 @@ func TestShortRunAgainstRabbitMQ(t *testing.T) {
 	}
 }
 
+// MaxMessages bounds the work: publishers stop there even though the
+// duration has not run out.
+func TestMaxMessagesStopsPublishers(t *testing.T) {
+	srv, err := broker.New(broker.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	results, err := Run(context.Background(), Config{
+		Targets:     []Target{{Name: "embedded", URL: srv.URL()}},
+		Scenarios:   []Scenario{{Publishers: 1, Consumers: 1, BodySize: 12}},
+		Duration:    300 * time.Millisecond,
+		MaxMessages: 500,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].Published != 500 {
+		t.Fatalf("published %+v, want exactly 500", results)
+	}
+}
+
 // A target that refuses connections fails its scenarios without hanging.
 func TestUnreachableTargetFailsQuickly(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

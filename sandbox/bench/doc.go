@@ -14,8 +14,9 @@
 // # What it must never do
 //
 // Load a broker that is not on this machine (targets must be loopback
-// URLs), run without bound (every scenario stops after its duration, and
-// publishers pause while more than MaxBacklog messages are in the queue),
+// URLs), run without bound (every scenario stops after its duration or
+// MaxMessages publishes, and publishers pause while more than MaxBacklog
+// messages are in the queue),
 // or leave queues behind (each scenario deletes its queue, even when it
 // fails). It is a measuring tool, not a test: nothing here asserts a speed.
 //

@@ -288,6 +288,9 @@ func publish(ch *amqp.Channel, queue string, s Scenario, cfg Config, stop <-chan
 				return nil
 			}
 		}
+		if c.published.Load() >= cfg.MaxMessages {
+			return nil
+		}
 		if len(body) >= 8 {
 			binary.BigEndian.PutUint64(body, uint64(time.Now().UnixNano()))
 		}
