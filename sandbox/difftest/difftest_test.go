@@ -23,28 +23,40 @@ func seedCount(def int64) int64 {
 	return def
 }
 
+// workers is how many connections the differential tests use at once.
+const workers = 4
+
+// generateAll makes the cases for n seeds from firstSeed.
+func generateAll(n int64, prefix string) []Case {
+	cases := make([]Case, 0, n)
+	for seed := firstSeed; seed < firstSeed+n; seed++ {
+		cases = append(cases, Generate(seed, prefix))
+	}
+	return cases
+}
+
 // TestModelAgreesWithRabbitMQ runs random cases on the live RabbitMQ and
 // holds the routing model (at the server's version) to what each queue
 // received, in order, and to what was returned.
 func TestModelAgreesWithRabbitMQ(t *testing.T) {
 	o := dialRabbitMQ(t)
 	model := routing.Model{Version: o.Version()}
-	prefix := NewPrefix()
 	start := time.Now()
+	cases := generateAll(seeds, NewPrefix())
+	observed, err := ObserveCases(rabbitURL(), cases, workers)
+	if err != nil {
+		t.Fatalf("RabbitMQ: %v", err)
+	}
 	var msgs, deliveries, returns, failed, newestDiffers int
-	for seed := firstSeed; seed < firstSeed+seeds; seed++ {
-		c := Generate(seed, prefix)
+	for n, c := range cases {
 		want, err := Predict(model, c)
 		if err != nil {
-			t.Fatalf("seed %d: %v\n%s", seed, err, Describe(model, c))
+			t.Fatalf("seed %d: %v\n%s", c.Seed, err, Describe(model, c))
 		}
-		got, err := o.Observe(c.Topology, c.Messages)
-		if err != nil {
-			t.Fatalf("seed %d: RabbitMQ: %v\n%s", seed, err, Describe(model, c))
-		}
+		got := observed[n]
 		if d := Diff("model", want, "RabbitMQ "+o.Version(), got); d != "" {
 			failed++
-			t.Errorf("seed %d: the model and RabbitMQ disagree:\n%s%s", seed, d, Describe(model, c))
+			t.Errorf("seed %d: the model and RabbitMQ disagree:\n%s%s", c.Seed, d, Describe(model, c))
 			if failed >= 3 {
 				t.Fatal("stopping after 3 disagreeing cases")
 			}
@@ -59,7 +71,7 @@ func TestModelAgreesWithRabbitMQ(t *testing.T) {
 		}
 	}
 	t.Logf("RabbitMQ %s: %d cases, %d messages, %d deliveries, %d returned, in %s; the 4.x model differs on %d cases",
-		o.Version(), seeds, msgs, deliveries, returns, time.Since(start).Round(time.Millisecond), newestDiffers)
+		o.Version(), len(cases), msgs, deliveries, returns, time.Since(start).Round(time.Millisecond), newestDiffers)
 	// The test must be able to fail: against a server older than 3.13 the
 	// 4.x rules (1 =/= 1.0) have to disagree somewhere.
 	if !routingAtLeast313(o.Version()) && newestDiffers == 0 {

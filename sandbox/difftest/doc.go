@@ -16,6 +16,8 @@
 //
 // # Concurrency
 //
-// The package starts no goroutines of its own; amqp091-go runs one per
-// connection, stopped by Observer.Close. An Observer is for one goroutine.
+// An Observer is for one goroutine; amqp091-go runs goroutines per
+// connection, stopped by Observer.Close. ObserveCases runs one goroutine
+// per worker connection and returns only when all have ended and closed
+// their connections.
 package difftest

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -249,4 +250,43 @@ func valueToAMQP(v any) any {
 		return int64(x)
 	}
 	return v
+}
+
+// ObserveCases observes every case on the broker at url over up to workers
+// connections at once, and returns the observations in the order of cases.
+// The cases' names are disjoint and each queue's order depends on its own
+// case alone, so running them side by side changes nothing but the time
+// (RabbitMQ spends most of it writing durable queue declarations to disk).
+// It returns the first error, naming the case's seed.
+func ObserveCases(url string, cases []Case, workers int) ([]Observed, error) {
+	if workers < 1 {
+		workers = 1
+	}
+	if workers > len(cases) {
+		workers = len(cases)
+	}
+	out := make([]Observed, len(cases))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, err := Dial(url)
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			defer o.Close()
+			for n := w; n < len(cases); n += workers {
+				c := cases[n]
+				if out[n], err = o.Observe(c.Topology, c.Messages); err != nil {
+					errs[w] = fmt.Errorf("seed %d: %w", c.Seed, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
