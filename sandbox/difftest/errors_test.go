@@ -14,6 +14,12 @@ import (
 // the live RabbitMQ closes the channel with.
 func TestErrorsMatchRabbitMQ(t *testing.T) {
 	o := dialRabbitMQ(t)
+	checkErrors(t, o, rabbitURL())
+}
+
+// checkErrors provokes each error on the broker o is connected to (at url)
+// and compares code and text with the model at the broker's version.
+func checkErrors(t *testing.T, o *Observer, url string) {
 	model := routing.Model{Version: o.Version()}
 	prefix := NewPrefix()
 	internal := prefix + "internal"
@@ -77,7 +83,7 @@ func TestErrorsMatchRabbitMQ(t *testing.T) {
 			}
 			conn := o.conn
 			if tt.ownConnection {
-				own, err := Dial(rabbitURL())
+				own, err := Dial(url)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -99,7 +105,7 @@ func TestErrorsMatchRabbitMQ(t *testing.T) {
 				t.Fatalf("RabbitMQ did not close the channel; the model says %v", want)
 			}
 			if g := fmt.Sprintf("%d %s", got.Code, got.Reason); g != want.Error() {
-				t.Errorf("RabbitMQ %s: %s\nmodel: %s", o.Version(), g, want.Error())
+				t.Errorf("%s %s: %s\nmodel: %s", o.Product(), o.Version(), g, want.Error())
 			}
 		})
 	}
