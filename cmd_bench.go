@@ -65,7 +65,17 @@ func runBench(cmd *cobra.Command, _ []string) error {
 		liveURL = defaultRabbitURL
 	}
 
+	// Check the live broker first: no point starting anything if it is not
+	// there.
 	var targets []bench.Target
+	if only != "embedded" {
+		if err := bench.CheckLoopback(liveURL); err != nil {
+			return badInput("--url: %v", err)
+		}
+		if err := bench.Ping(liveURL); err != nil {
+			return fmt.Errorf("RabbitMQ at %s is unreachable: %v (start it, point --url at it, or use --only embedded)", maskPassword(liveURL), err)
+		}
+	}
 	if only != "rabbitmq" {
 		url, stop, err := startEmbeddedForBench()
 		if err != nil {
@@ -75,9 +85,6 @@ func runBench(cmd *cobra.Command, _ []string) error {
 		targets = append(targets, bench.Target{Name: "embedded", URL: url})
 	}
 	if only != "embedded" {
-		if err := bench.CheckLoopback(liveURL); err != nil {
-			return badInput("--url: %v", err)
-		}
 		targets = append(targets, bench.Target{Name: "rabbitmq", URL: liveURL})
 	}
 

@@ -181,11 +181,12 @@ func uniqueQueue(s Scenario) string {
 	return fmt.Sprintf("warren-bench-%dp%dc-%d-%v-%s", s.Publishers, s.Consumers, s.BodySize, s.Confirms, hex.EncodeToString(b[:]))
 }
 
-// dial connects with a bounded handshake, so a dead target fails the
-// scenario in seconds instead of hanging the run.
-func dial(url string) (*amqp.Connection, error) {
-	return amqp.DialConfig(url, amqp.Config{
-		Dial:       amqp.DefaultDial(5 * time.Second),
-		Properties: amqp.Table{"connection_name": "warren bench"},
-	})
+// Ping connects to url and disconnects, so that a command can refuse to
+// start a long run against a broker that is not there.
+func Ping(url string) error {
+	conn, err := amqp.DialConfig(url, amqp.Config{Dial: amqp.DefaultDial(5 * time.Second)})
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
