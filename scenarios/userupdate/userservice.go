@@ -237,7 +237,17 @@ func readFullName(r *http.Request) (name string, present bool, err error) {
 		}
 		return *body.FullName, true, nil
 	}
-	if err := r.ParseMultipartForm(maxBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	// ParseForm first: ParseMultipartForm would hide its error (a body
+	// over the limit) behind http.ErrNotMultipart.
+	err = r.ParseForm()
+	if err == nil && mt == "multipart/form-data" {
+		err = r.ParseMultipartForm(maxBody)
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return "", false, err
+		}
 		return "", false, fmt.Errorf("the form is malformed (%v): send full_name=usama", err)
 	}
 	if _, ok := r.PostForm["full_name"]; !ok {
