@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warrenmq/warren/sandbox/bench"
+	"github.com/warrenmq/warren/sandbox/broker"
 )
 
 // The bench command drives the same amqp091-go load against the embedded
@@ -73,7 +76,7 @@ func runBench(cmd *cobra.Command, _ []string) error {
 			return badInput("--url: %v", err)
 		}
 		if err := bench.Ping(liveURL); err != nil {
-			return fmt.Errorf("RabbitMQ at %s is unreachable: %v (start it, point --url at it, or use --only embedded)", maskPassword(liveURL), err)
+			return fmt.Errorf("RabbitMQ at %s is unreachable: %v (start it, point --url at it, or use --only embedded)", redactURL(liveURL), err)
 		}
 	}
 	if only != "rabbitmq" {
@@ -128,15 +131,31 @@ func runBench(cmd *cobra.Command, _ []string) error {
 	return nil
 }
 
-// startEmbeddedForBench starts the embedded broker the way openBroker
-// does (startEmbeddedBroker, cmd_broker.go), whatever --url says: the
-// bench always wants both brokers.
+// startEmbeddedForBench starts the embedded broker with its default
+// options on an ephemeral loopback port, as sandbox.StartEmbedded does,
+// whatever --url says: the bench always wants both brokers.
 func startEmbeddedForBench() (url string, stop func(), err error) {
-	srv, err := startEmbeddedBroker()
+	srv, err := broker.New(broker.Options{})
 	if err != nil {
 		return "", nil, err
 	}
+	if err := srv.Start(); err != nil {
+		return "", nil, err
+	}
+	if !srv.ReadyForConnections(5 * time.Second) {
+		srv.Shutdown()
+		return "", nil, errors.New("not ready for connections within 5s")
+	}
 	return srv.URL(), srv.Shutdown, nil
+}
+
+// redactURL hides an amqp:// URL's password for printing.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // startProfiles starts the profiles asked for with --cpuprofile and
