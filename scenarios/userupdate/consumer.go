@@ -233,8 +233,13 @@ func (c *consumer) refuse(ctx context.Context, d amqp.Delivery, msgID string, ev
 			}
 			return channelFailed
 		}
+		ret, returned := amqp.Return{}, false
 		select {
-		case ret := <-c.pubReturns:
+		case ret, returned = <-c.pubReturns: // false when the channel closed
+		default:
+		}
+		switch {
+		case returned:
 			p.em.emit(Event{Kind: EventError, Exchange: n.Exchange, RoutingKey: n.FailedKey, MessageID: ret.MessageId,
 				Err: fmt.Errorf("%d %s: no queue is bound for %s (is the user service running?); the compensation was not delivered, the refused event is kept in %s",
 					ret.ReplyCode, ret.ReplyText, n.FailedKey, n.DeadLetterQueue)})

@@ -94,7 +94,10 @@ func (s *UserService) relay(ctx context.Context, ch *amqp.Channel) error {
 		drain:
 			for {
 				select {
-				case ret := <-returns:
+				case ret, ok := <-returns:
+					if !ok { // the channel closed: returns is closed too
+						break drain
+					}
 					returned[ret.MessageId] = ret
 				default:
 					break drain
