@@ -105,10 +105,12 @@ func runBench(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(cmd.ErrOrStderr(), "  %-28s on %s\n", s.Name(), target)
 		}
 	}
-	results, err := bench.Run(cmd.Context(), cfg)
-	if err != nil {
-		return err
+	results, runErr := bench.Run(cmd.Context(), cfg)
+	interrupted := runErr != nil && errors.Is(runErr, cmd.Context().Err())
+	if runErr != nil && !interrupted {
+		return runErr
 	}
+	// When interrupted, show what was measured before saying so.
 	out := cmd.OutOrStdout()
 	if asJSON {
 		err = bench.WriteJSON(out, results)
@@ -121,6 +123,9 @@ func runBench(cmd *cobra.Command, _ []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if interrupted {
+		return fmt.Errorf("interrupted after %d of %d measurements", len(results), len(bench.DefaultScenarios())*len(targets))
 	}
 	for _, r := range results {
 		if r.Err != "" {

@@ -139,6 +139,9 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 				cfg.Progress(s, t.Name)
 			}
 			r := runOne(ctx, cfg, s, t)
+			if err := ctx.Err(); err != nil {
+				return results, err // a cut-short measurement would mislead
+			}
 			results = append(results, r)
 		}
 	}
