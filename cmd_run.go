@@ -191,7 +191,11 @@ func newStepReport(r scenarios.StepResult) stepReport {
 }
 
 func printTable(out io.Writer, sc *scenarios.Scenario, rep runReport, results []scenarios.StepResult) {
-	fmt.Fprintf(out, "%s: %s\n", sc.Name, sc.Title)
+	if sc.Title != "" {
+		fmt.Fprintf(out, "%s: %s\n", sc.Name, sc.Title)
+	} else {
+		fmt.Fprintln(out, sc.Name)
+	}
 	broker := rep.Broker
 	if rep.Server != "" {
 		broker += " (" + rep.Server + ")"

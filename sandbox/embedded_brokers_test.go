@@ -2,8 +2,14 @@ package sandbox
 
 import "testing"
 
-// embeddedBrokers starts the embedded broker for a test, once
-// sandbox.StartEmbedded exists; until then the table holds RabbitMQ only.
+// embeddedBrokers starts a fresh embedded broker for a test (stopped when
+// the test ends), so every Session test runs on it as well as on RabbitMQ.
 func embeddedBrokers(t *testing.T) []testBroker {
-	return nil
+	t.Helper()
+	srv, err := StartEmbedded()
+	if err != nil {
+		t.Fatalf("embedded broker: %v", err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return []testBroker{{name: "embedded", url: srv.URL()}}
 }

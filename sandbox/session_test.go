@@ -405,3 +405,35 @@ func TestReconnectRedeclaresAndRestartsConsumers(t *testing.T) {
 		})
 	}
 }
+
+// The broker going away (here the embedded one shutting down: the server
+// side closes the connection) is an error event and a prompt error from
+// blocking calls, never a hang.
+func TestBrokerShutdownIsAnEvent(t *testing.T) {
+	srv, err := StartEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	s := dial(t, testBroker{"embedded", srv.URL()}, Options{})
+	ctx := ctxT(t)
+	q := unique("shutdown")
+	if err := s.Declare(ctx, routing.Topology{Queues: []routing.Queue{{Name: q, Durable: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartConsumer(ctx, ConsumerSpec{Name: q, Queue: q, Ack: ManualAck}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Shutdown()
+	e := waitEvent(t, s, "an error event", func(e Event) bool { return e.Kind == EventError })
+	if !strings.Contains(e.Err.Error(), "connection to embedded") && !strings.Contains(e.Err.Error(), "lost") {
+		t.Errorf("error event %v does not say the connection was lost", e.Err)
+	}
+	waitEvent(t, s, "disconnected", func(e Event) bool { return e.Kind == EventState && e.State == Disconnected })
+	if err := s.Settle(ctx, []string{q}); !errors.Is(err, ErrDisconnected) {
+		t.Fatalf("settle after shutdown: %v, want ErrDisconnected", err)
+	}
+	if _, err := s.QueueStats(ctx, q); !errors.Is(err, ErrDisconnected) {
+		t.Fatalf("queue stats after shutdown: %v, want ErrDisconnected", err)
+	}
+}

@@ -1,9 +1,19 @@
 package scenarios
 
-import "testing"
+import (
+	"testing"
 
-// embeddedBrokers starts the embedded broker for a test, once
-// sandbox.StartEmbedded exists; until then the table holds RabbitMQ only.
+	"github.com/warrenmq/warren/sandbox"
+)
+
+// embeddedBrokers starts a fresh embedded broker for a test (stopped when
+// the test ends), so every scenario plays on it as well as on RabbitMQ.
 func embeddedBrokers(t *testing.T) []testBroker {
-	return nil
+	t.Helper()
+	srv, err := sandbox.StartEmbedded()
+	if err != nil {
+		t.Fatalf("embedded broker: %v", err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return []testBroker{{name: "embedded", url: srv.URL(), label: "embedded"}}
 }

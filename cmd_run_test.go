@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// warrenBinary builds the command once per test run.
+func warrenBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "warren")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func liveRabbitMQ(t *testing.T) string {
+	t.Helper()
+	raw := os.Getenv("AMQP_URL")
+	if raw == "" {
+		raw = "amqp://guest:guest@127.0.0.1:5672/"
+	}
+	u, err := url.Parse(raw)
+	if err == nil {
+		var c net.Conn
+		if c, err = net.DialTimeout("tcp", u.Host, time.Second); err == nil {
+			c.Close()
+			return raw
+		}
+	}
+	if os.Getenv("WARREN_REQUIRE_RABBITMQ") == "1" {
+		t.Fatalf("RabbitMQ at %s is unreachable and WARREN_REQUIRE_RABBITMQ=1", u.Host)
+	}
+	t.Skipf("RabbitMQ at %s is unreachable: start it, or set AMQP_URL", u.Host)
+	return ""
+}
+
+// run runs the binary and returns stdout, stderr and the exit code.
+func run(t *testing.T, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "AMQP_URL=")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "-clitest-" + hex.EncodeToString(b[:])
+}
+
+func TestRunTopicJSONOnRabbitMQ(t *testing.T) {
+	live := liveRabbitMQ(t)
+	bin := warrenBinary(t)
+
+	stdout, stderr, code := run(t, bin, "run", "topic", "--url", live, "--json", "--name-suffix", randomSuffix())
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	var rep struct {
+		Scenario string `json:"scenario"`
+		Broker   string `json:"broker"`
+		OK       bool   `json:"ok"`
+		Steps    []struct {
+			Index      int            `json:"index"`
+			Exchange   string         `json:"exchange"`
+			RoutingKey string         `json:"routing_key"`
+			Headers    map[string]any `json:"headers"`
+			Expected   []string       `json:"expected"`
+			Delivered  []string       `json:"delivered"`
+			Returned   bool           `json:"returned"`
+			OK         bool           `json:"ok"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, stdout)
+	}
+	if rep.Scenario != "topic" || !rep.OK || strings.Contains(rep.Broker, "guest:guest") || !strings.Contains(rep.Broker, ":*****@") {
+		t.Fatalf("scenario %q ok %v broker %q; want topic, true, the URL with its password masked", rep.Scenario, rep.OK, rep.Broker)
+	}
+	// Issue 2's table.
+	want := []struct {
+		key       string
+		delivered []string
+	}{
+		{"quick.orange.rabbit", []string{"Q1", "Q2"}},
+		{"lazy.orange.elephant", []string{"Q1", "Q2"}},
+		{"quick.orange.fox", []string{"Q1"}},
+		{"lazy.brown.fox", []string{"Q2"}},
+		{"lazy.pink.rabbit", []string{"Q2"}},
+		{"quick.brown.fox", []string{}},
+		{"orange", []string{}},
+		{"quick.orange.new.rabbit", []string{}},
+		{"lazy.orange.new.rabbit", []string{"Q2"}},
+	}
+	if len(rep.Steps) != len(want) {
+		t.Fatalf("%d steps, want %d", len(rep.Steps), len(want))
+	}
+	for i, w := range want {
+		st := rep.Steps[i]
+		if st.Index != i+1 || st.Exchange != "animals" || st.RoutingKey != w.key || st.Headers == nil ||
+			!reflect.DeepEqual(st.Delivered, w.delivered) || !reflect.DeepEqual(st.Expected, w.delivered) || st.Returned || !st.OK {
+			t.Errorf("step %d: %+v, want %s delivered to %v", i+1, st, w.key, w.delivered)
+		}
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	live := liveRabbitMQ(t)
+	bin := warrenBinary(t)
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	wrong := write("wrong.yaml", `name: wrong
+topology:
+  exchanges: [{name: animals, type: topic}]
+  queues: [{name: Q1}, {name: Q2}]
+  bindings: [{source: animals, destination: Q1, routing_key: "*.orange.*"}]
+steps:
+  - publish: {exchange: animals, routing_key: quick.orange.rabbit}
+    expect: [Q1, Q2]
+`)
+	bad := write("bad.yaml", `name: bad
+topology:
+  queues: [{name: Q1}]
+  bindings: [{source: animals, destination: Q1}]
+steps: []
+`)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"all held", []string{"run", "fanout", "--url", live}, 0, "3 of 3 steps passed", ""},
+		{"an expectation failed", []string{"run", wrong, "--url", live}, 1, "FAIL", ""},
+		{"failed, JSON", []string{"run", wrong, "--url", live, "--json"}, 1, `"ok": false`, ""},
+		{"unknown scenario", []string{"run", "no-such", "--url", live}, 2, "", "the built-in scenarios are: direct, fanout, topic, headers, user-update, unroutable"},
+		{"bad file", []string{"run", bad, "--url", live}, 2, "", "bad.yaml:4: binding source \"animals\" is not a declared exchange"},
+		{"no argument", []string{"run"}, 2, "", "warren run takes one scenario name or file"},
+		{"bad flag", []string{"run", "topic", "--jsn"}, 2, "", "unknown flag"},
+		{"list", []string{"list"}, 0, "topic        Topic exchange - routing by pattern", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if strings.HasPrefix(strings.Join(args, " "), "run") && tc.code != 2 {
+				args = append(args, "--name-suffix", randomSuffix())
+			}
+			stdout, stderr, code := run(t, bin, args...)
+			if code != tc.code || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+				t.Fatalf("exit %d (want %d)\nstdout:\n%s\nstderr:\n%s\nwant stdout containing %q and stderr containing %q",
+					code, tc.code, stdout, stderr, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
