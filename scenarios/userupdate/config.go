@@ -77,10 +77,11 @@ type options struct {
 	backoffMin time.Duration
 	backoffMax time.Duration
 	maxName    int
+	recheck    time.Duration
 }
 
 func buildOptions(opts []Option) options {
-	o := options{prefetch: 10, backoffMin: 100 * time.Millisecond, backoffMax: 5 * time.Second, maxName: 100}
+	o := options{prefetch: 10, backoffMin: 100 * time.Millisecond, backoffMax: 5 * time.Second, maxName: 100, recheck: 15 * time.Second}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -111,6 +112,17 @@ func WithBackoff(min, max time.Duration) Option {
 		}
 		if max >= o.backoffMin {
 			o.backoffMax = max
+		}
+	}
+}
+
+// WithTopologyRecheck sets how often a connected service declares its
+// topology again (default 15s), which repairs an exchange, queue or binding
+// someone deleted.
+func WithTopologyRecheck(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.recheck = d
 		}
 	}
 }

@@ -26,6 +26,7 @@ func TestFlow(t *testing.T) {
 			t.Run("the article's pika shape, without a message id", func(t *testing.T) { testArticleShape(t, b) })
 			t.Run("consumer stopped: messages wait ready, then apply", func(t *testing.T) { testStopStart(t, b) })
 			t.Run("broker down during a burst: nothing lost", func(t *testing.T) { testBrokerDown(t, b) })
+			t.Run("the exchange deleted under the services: declared again", func(t *testing.T) { testExchangeDeleted(t, b) })
 			t.Run("published before the profile queue exists: kept, not dropped", func(t *testing.T) { testNoRouteYet(t, b) })
 		})
 	}
@@ -340,4 +341,19 @@ func testNoRouteYet(t *testing.T, b testBroker) {
 		p, ok, _ := prof.Profile(context.Background(), 1)
 		return ok && p.FullName == "early"
 	})
+}
+
+// Someone deletes the exchange (a scenario player cleaning up takes every
+// binding along): the services declare their topology again and the flow
+// works again without a restart.
+func testExchangeDeleted(t *testing.T, b testBroker) {
+	u := b.url(t)
+	r := newRig(t, u, u, u, WithTopologyRecheck(50*time.Millisecond))
+	if err := r.adminCh.ExchangeDelete(r.names.Exchange, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.users.Update(context.Background(), 1, "again"); err != nil {
+		t.Fatal(err)
+	}
+	r.profileIs(1, "again")
 }

@@ -143,7 +143,7 @@ type rig struct {
 
 // newRig starts both services; userURL and profileURL may differ (a proxy
 // in front of one of them).
-func newRig(t *testing.T, brokerURL, userURL, profileURL string) *rig {
+func newRig(t *testing.T, brokerURL, userURL, profileURL string, extra ...Option) *rig {
 	t.Helper()
 	r := &rig{t: t, names: UniqueNames("warren-test"), rec: newRecorder(t)}
 	var err error
@@ -153,7 +153,7 @@ func newRig(t *testing.T, brokerURL, userURL, profileURL string) *rig {
 	if r.adminCh, err = r.admin.Channel(); err != nil {
 		t.Fatalf("admin channel: %v", err)
 	}
-	opts := []Option{WithNames(r.names), WithBackoff(20*time.Millisecond, 200*time.Millisecond)}
+	opts := append([]Option{WithNames(r.names), WithBackoff(20*time.Millisecond, 200*time.Millisecond)}, extra...)
 	if r.users, err = NewUserService(userURL, "", r.rec.add, opts...); err != nil {
 		t.Fatal(err)
 	}

@@ -140,3 +140,24 @@ func closeWhenDone(ctx context.Context, c interface{ Close() error }) (stop func
 	}()
 	return func() { close(quit); <-done }
 }
+
+// redeclareEvery calls declare every interval (WithTopologyRecheck) until
+// ctx ends. Declarations are idempotent; this repairs what someone else
+// deleted meanwhile (a scenario player that deletes the exchange user_updates
+// on exit takes every binding to it along), which RabbitMQ does not tell a
+// client about. It runs in its own goroutine, owned by the session that
+// started it.
+func redeclareEvery(ctx context.Context, interval time.Duration, em emitter, declare func() error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := declare(); err != nil && ctx.Err() == nil {
+				em.emit(Event{Kind: EventError, Err: fmt.Errorf("declare the topology again: %w", err)})
+			}
+		}
+	}
+}

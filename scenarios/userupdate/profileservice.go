@@ -214,7 +214,14 @@ func (p *ProfileService) ListenAndServe(ctx context.Context, addr string) error 
 	return listenAndServe(ctx, addr, p.Handler())
 }
 
-func (p *ProfileService) declare(conn *amqp.Connection) error {
+// declare declares the exchange, the dead-letter exchange and queue, the
+// queue and its binding; quiet leaves out the events (a periodic
+// re-declaration).
+func (p *ProfileService) declare(conn *amqp.Connection, quiet bool) error {
+	em := p.em
+	if quiet {
+		em = emitter{}
+	}
 	n := p.opts.names
 	ch, err := conn.Channel()
 	if err != nil {
@@ -224,7 +231,7 @@ func (p *ProfileService) declare(conn *amqp.Connection) error {
 	if err := ch.ExchangeDeclare(n.Exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		return fmt.Errorf("declare exchange %s: %w", n.Exchange, err)
 	}
-	p.em.emit(Event{Kind: EventDeclared, Exchange: n.Exchange, Note: "durable topic exchange"})
+	em.emit(Event{Kind: EventDeclared, Exchange: n.Exchange, Note: "durable topic exchange"})
 	if err := ch.ExchangeDeclare(n.DeadLetterExchange, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
 		return fmt.Errorf("declare dead-letter exchange %s: %w", n.DeadLetterExchange, err)
 	}
@@ -234,7 +241,7 @@ func (p *ProfileService) declare(conn *amqp.Connection) error {
 	if err := ch.QueueBind(n.DeadLetterQueue, "", n.DeadLetterExchange, false, nil); err != nil {
 		return fmt.Errorf("bind %s to %s: %w", n.DeadLetterQueue, n.DeadLetterExchange, err)
 	}
-	p.em.emit(Event{Kind: EventDeclared, Exchange: n.DeadLetterExchange, Queue: n.DeadLetterQueue, Note: "dead-letter exchange (fanout) and its durable queue"})
+	em.emit(Event{Kind: EventDeclared, Exchange: n.DeadLetterExchange, Queue: n.DeadLetterQueue, Note: "dead-letter exchange (fanout) and its durable queue"})
 	args := amqp.Table{"x-dead-letter-exchange": n.DeadLetterExchange}
 	if _, err := ch.QueueDeclare(n.ProfileQueue, true, false, false, false, args); err != nil {
 		return fmt.Errorf("declare queue %s: %w (a queue of that name with other arguments exists: delete it, or choose other names)", n.ProfileQueue, err)
@@ -242,7 +249,7 @@ func (p *ProfileService) declare(conn *amqp.Connection) error {
 	if err := ch.QueueBind(n.ProfileQueue, n.ProfileBinding, n.Exchange, false, nil); err != nil {
 		return fmt.Errorf("bind queue %s to %s: %w", n.ProfileQueue, n.Exchange, err)
 	}
-	p.em.emit(Event{Kind: EventDeclared, Exchange: n.Exchange, Queue: n.ProfileQueue, RoutingKey: n.ProfileBinding,
+	em.emit(Event{Kind: EventDeclared, Exchange: n.Exchange, Queue: n.ProfileQueue, RoutingKey: n.ProfileBinding,
 		Note: "durable queue (x-dead-letter-exchange=" + n.DeadLetterExchange + "), bound with " + n.ProfileBinding})
 	return nil
 }
@@ -251,9 +258,18 @@ func (p *ProfileService) declare(conn *amqp.Connection) error {
 // connection fails or ctx ends. A crash switch or StopConsumer closes only
 // the consumer's channel; the loop opens a new one.
 func (p *ProfileService) session(ctx context.Context, conn *amqp.Connection) error {
-	if err := p.declare(conn); err != nil {
+	if err := p.declare(conn, false); err != nil {
 		return err
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // before wg.Wait: defers run last-in first-out
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		redeclareEvery(ctx, p.opts.recheck, p.em, func() error { return p.declare(conn, true) })
+	}()
 	pub, err := conn.Channel()
 	if err != nil {
 		return fmt.Errorf("open the publishing channel: %w", err)

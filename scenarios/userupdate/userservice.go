@@ -277,7 +277,7 @@ func (s *UserService) handleGet(w http.ResponseWriter, r *http.Request) {
 // compensations until either fails or ctx ends.
 func (s *UserService) session(ctx context.Context, conn *amqp.Connection) error {
 	n := s.opts.names
-	if err := s.declare(conn); err != nil {
+	if err := s.declare(conn, false); err != nil {
 		return err
 	}
 	relayCh, err := conn.Channel()
@@ -306,7 +306,11 @@ func (s *UserService) session(ctx context.Context, conn *amqp.Connection) error 
 	defer cancel()
 	errc := make(chan error, 2)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		redeclareEvery(ctx, s.opts.recheck, s.em, func() error { return s.declare(conn, true) })
+	}()
 	go func() { defer wg.Done(); errc <- s.relay(ctx, relayCh) }()
 	go func() { defer wg.Done(); errc <- s.consumeFailed(ctx, deliveries) }()
 	err = <-errc
@@ -315,7 +319,13 @@ func (s *UserService) session(ctx context.Context, conn *amqp.Connection) error 
 	return err
 }
 
-func (s *UserService) declare(conn *amqp.Connection) error {
+// declare declares the exchange and the compensation queue and binding;
+// quiet leaves out the events (a periodic re-declaration).
+func (s *UserService) declare(conn *amqp.Connection, quiet bool) error {
+	em := s.em
+	if quiet {
+		em = emitter{}
+	}
 	n := s.opts.names
 	ch, err := conn.Channel()
 	if err != nil {
@@ -325,14 +335,14 @@ func (s *UserService) declare(conn *amqp.Connection) error {
 	if err := ch.ExchangeDeclare(n.Exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		return fmt.Errorf("declare exchange %s: %w", n.Exchange, err)
 	}
-	s.em.emit(Event{Kind: EventDeclared, Exchange: n.Exchange, Note: "durable topic exchange"})
+	em.emit(Event{Kind: EventDeclared, Exchange: n.Exchange, Note: "durable topic exchange"})
 	if _, err := ch.QueueDeclare(n.FailedQueue, true, false, false, false, nil); err != nil {
 		return fmt.Errorf("declare queue %s: %w", n.FailedQueue, err)
 	}
 	if err := ch.QueueBind(n.FailedQueue, n.FailedKey, n.Exchange, false, nil); err != nil {
 		return fmt.Errorf("bind queue %s to %s: %w", n.FailedQueue, n.Exchange, err)
 	}
-	s.em.emit(Event{Kind: EventDeclared, Exchange: n.Exchange, Queue: n.FailedQueue, RoutingKey: n.FailedKey,
+	em.emit(Event{Kind: EventDeclared, Exchange: n.Exchange, Queue: n.FailedQueue, RoutingKey: n.FailedKey,
 		Note: "durable queue for compensations, bound with " + n.FailedKey})
 	return nil
 }
