@@ -1,7 +1,24 @@
 // Package scenarios holds Warren's built-in scenarios (YAML files embedded
 // with go:embed), loads and validates scenario files strictly, and plays a
-// scenario's steps on a sandbox.Session, comparing what was delivered with
-// what the steps expect and with the routing model's prediction.
+// scenario's steps on a sandbox.Session (Player), comparing what was
+// delivered with what the steps expect and with the routing model's
+// prediction.
 //
-// A malformed file is refused with its file name, line and what to fix.
+// A malformed file is refused with its file name, line and what to fix
+// (LoadErrors): unknown fields, undeclared names, unknown exchange types,
+// bad x-match values, names over 255 bytes, steps without expect,
+// duplicates. The loader walks yaml.Node trees so that every message has a
+// line, and so that header values keep the AMQP type their YAML tag asks
+// for (!byte, !short, !int, !long, !float, !double, !timestamp, !binary,
+// !string; see the headers scenario).
+//
+// It must never declare anything on a broker except through a Player's
+// Setup, and never leave it there: Teardown deletes it. It never panics on
+// a bad file.
+//
+// # Concurrency
+//
+// Loading is safe from any goroutine (the built-ins are parsed once). A
+// Player starts no goroutines of its own and is used by one goroutine at a
+// time; the Session it drives owns the goroutines.
 package scenarios

@@ -43,7 +43,7 @@ import (
 // A Player is not safe for concurrent use; the TUI calls it from one worker
 // goroutine.
 type Player struct {
-	Session  *sandbox.Session
+	Session  Session
 	Scenario *Scenario
 	// Suffix is appended to every exchange and queue name the Player
 	// declares (never to "" or amq.*), so that several runs can share a
@@ -63,6 +63,24 @@ type Player struct {
 	names  map[string]bool // declared exchanges and queues, scenario names
 	manual map[string]bool // consumer names with manual ack
 }
+
+// Session is what a Player uses of a *sandbox.Session; an interface so
+// that a caller holding its own interface over the Session (the TUI) can
+// hand it over.
+type Session interface {
+	ServerProduct() string
+	ServerVersion() string
+	Declare(ctx context.Context, t routing.Topology) error
+	Reset(ctx context.Context) error
+	StartConsumer(ctx context.Context, c sandbox.ConsumerSpec) error
+	Publish(ctx context.Context, p sandbox.Publishing) (sandbox.Published, error)
+	SettleQueues(ctx context.Context, queues []string) (unsettled []string, err error)
+	WaitDelivered(ctx context.Context, messageID string, queues []string) error
+	Seen(messageID string) []sandbox.Delivery
+	Ack(consumer string, tag uint64, multiple bool) error
+}
+
+var _ Session = (*sandbox.Session)(nil)
 
 // StepResult is what happened to one step's message.
 type StepResult struct {
@@ -94,7 +112,7 @@ type StepResult struct {
 
 // NewPlayer returns a Player for sc on s, with the routing model of s's
 // server version (RabbitMQ's), or the newest behaviour for another broker.
-func NewPlayer(s *sandbox.Session, sc *Scenario) *Player {
+func NewPlayer(s Session, sc *Scenario) *Player {
 	p := &Player{Session: s, Scenario: sc, Wait: 5 * time.Second}
 	if s != nil && s.ServerProduct() == "RabbitMQ" {
 		p.Model.Version = s.ServerVersion()
