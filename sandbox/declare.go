@@ -73,6 +73,9 @@ func (s *Session) declareOn(ctx context.Context, l *link, t routing.Topology) er
 		if builtinExchange(x.Name) {
 			continue
 		}
+		if err := s.noteExisting(ctx, l, "exchange", x.Name); err != nil {
+			return err
+		}
 		err := l.adminDo(ctx, func(ch *amqp.Channel) error {
 			return ch.ExchangeDeclare(x.Name, string(x.Type), x.Durable, x.AutoDelete, x.Internal, false, toAMQP(x.Arguments))
 		})
@@ -89,6 +92,9 @@ func (s *Session) declareOn(ctx context.Context, l *link, t routing.Topology) er
 		})
 	}
 	for _, q := range t.Queues {
+		if err := s.noteExisting(ctx, l, "queue", q.Name); err != nil {
+			return err
+		}
 		err := l.adminDo(ctx, func(ch *amqp.Channel) error {
 			_, err := ch.QueueDeclare(q.Name, q.Durable, q.AutoDelete, q.Exclusive, false, toAMQP(q.Arguments))
 			return err
@@ -127,6 +133,41 @@ func (s *Session) declareOn(ctx context.Context, l *link, t routing.Topology) er
 	return nil
 }
 
+// noteExisting records, before the Session first declares a queue or
+// exchange, whether the broker already had it: Reset deletes only what the
+// Session created, never a live broker's own queue that happens to share a
+// scenario's name.
+func (s *Session) noteExisting(ctx context.Context, l *link, kind, name string) error {
+	key := kind + ":" + name
+	s.mu.Lock()
+	_, known := s.created[key]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	err := l.adminDo(ctx, func(ch *amqp.Channel) error {
+		if kind == "queue" {
+			_, err := ch.QueueDeclarePassive(name, false, false, false, false, nil)
+			return err
+		}
+		return ch.ExchangeDeclarePassive(name, "direct", false, false, false, false, nil)
+	})
+	switch {
+	case err == nil:
+		s.mu.Lock()
+		s.created[key] = false
+		s.mu.Unlock()
+		s.emit(Event{Kind: EventDeclared, Note: fmt.Sprintf("%s %q already existed: it will be kept on reset", kind, name)})
+		return nil
+	case isNotFound(err):
+		s.mu.Lock()
+		s.created[key] = true
+		s.mu.Unlock()
+		return nil
+	}
+	return fmt.Errorf("%s %q: %w", kind, name, err)
+}
+
 func sameBinding(a, b routing.Binding) bool {
 	return a.Source == b.Source && a.Destination == b.Destination && a.RoutingKey == b.RoutingKey &&
 		(a.DestinationType == routing.ToExchange) == (b.DestinationType == routing.ToExchange) &&
@@ -152,8 +193,9 @@ func (s *Session) Topology() routing.Topology {
 }
 
 // Reset stops every consumer of the Session and deletes every queue and
-// exchange it declared (their bindings go with them). A queue or exchange
-// already gone is not an error.
+// exchange it created (their bindings go with them); those that existed
+// before the Session declared them are kept. A queue or exchange already
+// gone is not an error.
 func (s *Session) Reset(ctx context.Context) error {
 	s.mu.Lock()
 	names := append([]string(nil), s.order...)
@@ -169,7 +211,15 @@ func (s *Session) Reset(ctx context.Context) error {
 		return errors.Join(append(errs, err)...)
 	}
 	t := s.Topology()
+	s.mu.Lock()
+	created := s.created
+	s.mu.Unlock()
+	kept := 0
 	for _, q := range t.Queues {
+		if !created["queue:"+q.Name] {
+			kept++
+			continue
+		}
 		err := l.adminDo(ctx, func(ch *amqp.Channel) error {
 			_, err := ch.QueueDelete(q.Name, false, false, false)
 			return err
@@ -179,6 +229,10 @@ func (s *Session) Reset(ctx context.Context) error {
 		}
 	}
 	for _, x := range t.Exchanges {
+		if !created["exchange:"+x.Name] {
+			kept++
+			continue
+		}
 		err := l.adminDo(ctx, func(ch *amqp.Channel) error {
 			return ch.ExchangeDelete(x.Name, false, false)
 		})
@@ -188,8 +242,13 @@ func (s *Session) Reset(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.topo = routing.Topology{}
+	s.created = map[string]bool{}
 	s.mu.Unlock()
-	s.emit(Event{Kind: EventDeleted, Note: fmt.Sprintf("deleted %d queue(s) and %d exchange(s)", len(t.Queues), len(t.Exchanges))})
+	note := fmt.Sprintf("deleted %d queue(s) and exchange(s)", len(t.Queues)+len(t.Exchanges)-kept)
+	if kept > 0 {
+		note += fmt.Sprintf("; kept %d that existed before", kept)
+	}
+	s.emit(Event{Kind: EventDeleted, Note: note})
 	return errors.Join(errs...)
 }
 

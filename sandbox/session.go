@@ -66,6 +66,7 @@ type Session struct {
 	state     ConnState
 	ln        *link // nil while disconnected
 	topo      routing.Topology
+	created   map[string]bool // "queue:q"/"exchange:x" -> declared by us (true) or there before (false)
 	consumers map[string]*consumer
 	order     []string // consumer names, in start order
 	product   string
@@ -116,6 +117,7 @@ func Dial(ctx context.Context, url string, opt Options) (*Session, error) {
 		events:    make(chan Event, opt.EventBuffer),
 		state:     Connecting,
 		consumers: map[string]*consumer{},
+		created:   map[string]bool{},
 		seen:      newSeenLog(4096),
 		stop:      make(chan struct{}),
 	}

@@ -437,3 +437,32 @@ func TestBrokerShutdownIsAnEvent(t *testing.T) {
 		t.Fatalf("queue stats after shutdown: %v, want ErrDisconnected", err)
 	}
 }
+
+// A live broker's own queue that shares a scenario's name survives Reset.
+func TestResetKeepsWhatExistedBefore(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			owner := dial(t, b, Options{})
+			ctx := ctxT(t)
+			theirs := unique("theirs")
+			if err := owner.Declare(ctx, routing.Topology{Queues: []routing.Queue{{Name: theirs, Durable: true}}}); err != nil {
+				t.Fatal(err)
+			}
+			s := dial(t, b, Options{})
+			ours := unique("ours")
+			tp := routing.Topology{Queues: []routing.Queue{{Name: theirs, Durable: true}, {Name: ours, Durable: true}}}
+			if err := s.Declare(ctx, tp); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Reset(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := owner.QueueStats(ctx, theirs); err != nil {
+				t.Errorf("the queue that existed before was deleted: %v", err)
+			}
+			if _, err := owner.QueueStats(ctx, ours); !isNotFound(err) {
+				t.Errorf("the queue the session created survived reset: %v", err)
+			}
+		})
+	}
+}
