@@ -172,9 +172,9 @@ func scanOutbox(rows *sql.Rows) ([]OutboxEntry, error) {
 	return out, rows.Err()
 }
 
-// pending returns up to limit unsent outbox rows, oldest first.
-func (s *userStore) pending(ctx context.Context, limit int) ([]OutboxEntry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?`, limit)
+// pending returns up to limit unsent outbox rows after seq, oldest first.
+func (s *userStore) pending(ctx context.Context, after int64, limit int) ([]OutboxEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read the outbox: %w", err)
 	}
