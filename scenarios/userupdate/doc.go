@@ -9,7 +9,8 @@
 //	POST /users/1 full_name=usama
 //	  -> user service: ONE local transaction updates the users row and inserts
 //	     an outbox row (the event, with a message id); replies 201 at once
-//	  -> relay: publishes outbox rows in order to the durable topic exchange
+//	  -> relay: publishes outbox rows in order (up to 64 unconfirmed at a
+//	     time, confirms settled in order) to the durable topic exchange
 //	     user_updates, routing key user.profile.update, persistent,
 //	     application/json, mandatory, with a publisher confirm; marks a row sent
 //	     only after the broker's ack (a basic.return 312 NO_ROUTE keeps it
@@ -66,7 +67,14 @@
 //   - per connection, the user service runs the relay and the
 //     failed-event consumer, the profile service runs the consumer; each uses
 //     its own channel, and any channel error closes the connection so that
-//     the link redeclares everything on a fresh one;
+//     the link redeclares everything on a fresh one (a crash switch or
+//     StopConsumer closes only the consumer's channel, and the consumer
+//     loop opens another);
+//   - per connection, a goroutine declares the topology again every 15s
+//     (WithTopologyRecheck), repairing what someone else deleted;
+//   - amqp091-go's own goroutines (reader, heartbeater, consumer buffers)
+//     end when the connection is closed, which the link does before it
+//     returns;
 //   - Serve runs a net/http server and shuts it down gracefully when its ctx
 //     ends.
 //
