@@ -255,7 +255,7 @@ func (s *Session) reconnect() {
 			}
 		}
 		cancel()
-		if err == nil {
+		if err == nil || errors.Is(err, ErrClosed) {
 			return
 		}
 		s.emit(Event{Kind: EventError, Err: fmt.Errorf("reconnect failed (next try in %s): %w", min(delay*2, backoffMax), err)})
@@ -277,6 +277,11 @@ func (s *Session) restore(ctx context.Context, l *link) error {
 		return err
 	}
 	s.mu.Lock()
+	if s.closed {
+		// Close ran meanwhile and could not see this link: drop it here.
+		s.mu.Unlock()
+		return ErrClosed
+	}
 	s.ln = l
 	var restart []*consumer
 	for _, name := range s.order {

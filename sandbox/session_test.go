@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/warrenmq/warren/sandbox/routing"
 )
 
@@ -367,8 +369,7 @@ func TestLostConnectionIsAnEventNotAHang(t *testing.T) {
 				t.Fatalf("settle on a lost connection: %v", err)
 			}
 			// Clean up with a second session: the first one cannot.
-			s2 := dial(t, b, Options{})
-			_ = s2.Declare(ctx, routing.Topology{Queues: []routing.Queue{{Name: q, Durable: true}}})
+			deleteQueue(t, dial(t, b, Options{}), q)
 		})
 	}
 }
@@ -464,5 +465,21 @@ func TestResetKeepsWhatExistedBefore(t *testing.T) {
 				t.Errorf("the queue the session created survived reset: %v", err)
 			}
 		})
+	}
+}
+
+// deleteQueue deletes a queue the Session did not create (Reset keeps
+// those), for a test's own cleanup.
+func deleteQueue(t *testing.T, s *Session, q string) {
+	t.Helper()
+	l, err := s.current()
+	if err == nil {
+		err = l.adminDo(ctxT(t), func(ch *amqp.Channel) error {
+			_, err := ch.QueueDelete(q, false, false, false)
+			return err
+		})
+	}
+	if err != nil {
+		t.Errorf("cleanup: delete queue %s: %v", q, err)
 	}
 }
