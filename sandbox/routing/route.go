@@ -18,6 +18,7 @@ func Route(t *Topology, m Message) Result { return Model{}.Route(t, m) }
 type exchangeDest struct {
 	name       string
 	toExchange bool
+	alternate  bool // the exchange's alternate exchange, not a binding
 }
 
 // Route tells where the model's RabbitMQ version sends m on t, and why.
@@ -77,7 +78,7 @@ func (md Model) Route(t *Topology, m Message) Result {
 			v := md.verdict(ex, b, m, keys)
 			res.Verdicts = append(res.Verdicts, v)
 			if v.Matched {
-				dests = append(dests, exchangeDest{b.Destination, b.DestinationType == ToExchange})
+				dests = append(dests, exchangeDest{name: b.Destination, toExchange: b.DestinationType == ToExchange})
 				direct[name] = append(direct[name], destKey(b))
 			}
 		}
@@ -92,7 +93,7 @@ func (md Model) Route(t *Topology, m Message) Result {
 				res.Notes = append(res.Notes, fmt.Sprintf("exchange '%s' routed nowhere: on to its alternate exchange '%s'", name, ae))
 				res.AlternateExchanges = append(res.AlternateExchanges, ae)
 			}
-			next = append(next, exchangeDest{ae, true})
+			next = append(next, exchangeDest{name: ae, toExchange: true, alternate: true})
 		}
 		next = append(next, dests...)
 		// RabbitMQ folds the destinations onto the front of the work list
@@ -107,7 +108,7 @@ func (md Model) Route(t *Topology, m Message) Result {
 				continue
 			}
 			if seen[d.name] {
-				if d.name != ex.AlternateExchange() {
+				if !d.alternate { // the alternate's case has its note above
 					res.Notes = append(res.Notes, fmt.Sprintf("exchange '%s' already visited: not routed through twice (cycles end here)", d.name))
 				}
 				continue
@@ -118,13 +119,15 @@ func (md Model) Route(t *Topology, m Message) Result {
 			}
 		}
 	}
-	for q, n := range reached {
+	for q := range reached {
 		res.Queues = append(res.Queues, q)
-		if n > 1 {
+	}
+	sort.Strings(res.Queues)
+	for _, q := range res.Queues {
+		if n := reached[q]; n > 1 {
 			res.Notes = append(res.Notes, fmt.Sprintf("queue '%s' matched %d times: it gets one copy", q, n))
 		}
 	}
-	sort.Strings(res.Queues)
 	return finish(&res, m, reachableWithoutAlternate(x.Name, direct))
 }
 

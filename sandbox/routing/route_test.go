@@ -317,3 +317,25 @@ func TestRouteNilTopology(t *testing.T) {
 		t.Fatalf("Route(nil) via the default exchange: fate %s, want returned", res.Fate)
 	}
 }
+
+// TestRouteIsDeterministic: the same question gets the same answer, notes
+// and verdicts included (a person compares runs).
+func TestRouteIsDeterministic(t *testing.T) {
+	topo := &Topology{
+		Exchanges: []Exchange{{Name: "f", Type: Fanout}, {Name: "g", Type: Fanout}},
+		Queues:    q("a", "b", "c", "d"),
+		Bindings: []Binding{
+			bq("f", "a", ""), bq("f", "a", "1"), bq("f", "b", ""), bq("f", "b", "1"),
+			bq("f", "c", ""), bq("f", "c", "1"), bx("f", "g", ""), bq("g", "d", ""), bq("g", "d", "1"),
+		},
+	}
+	first := Route(topo, Message{Exchange: "f"})
+	for i := 0; i < 20; i++ {
+		if again := Route(topo, Message{Exchange: "f"}); !reflect.DeepEqual(again, first) {
+			t.Fatalf("run %d differs:\n%+v\n%+v", i, again, first)
+		}
+	}
+	if len(first.Notes) != 4 {
+		t.Errorf("notes %q, want one 'gets one copy' note per queue", first.Notes)
+	}
+}
