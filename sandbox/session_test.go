@@ -483,3 +483,49 @@ func deleteQueue(t *testing.T, s *Session, q string) {
 		t.Errorf("cleanup: delete queue %s: %v", q, err)
 	}
 }
+
+func TestSetPrefetchOnARunningConsumerAndBrokerCancel(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			s := dial(t, b, Options{})
+			ctx := ctxT(t)
+			q := unique("prefetch")
+			if err := s.Declare(ctx, routing.Topology{Queues: []routing.Queue{{Name: q, Durable: true}}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.StartConsumer(ctx, ConsumerSpec{Name: "w", Queue: q, Prefetch: 1, Ack: ManualAck}); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 3; i++ {
+				if _, err := s.Publish(ctx, Publishing{RoutingKey: q, Body: []byte(fmt.Sprint(i))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			next(t, s, "w")
+			if st, _ := s.QueueStats(ctx, q); st.Ready != 2 || st.Unacked != 1 {
+				t.Fatalf("prefetch 1: %+v, want 2 ready, 1 unacked", st)
+			}
+			if err := s.SetPrefetch("w", 3); err != nil {
+				t.Fatal(err)
+			}
+			next(t, s, "w")
+			next(t, s, "w")
+			if c := s.Consumers(); c[0].Spec.Prefetch != 3 || len(c[0].Unacked) != 3 || c[0].State != ConsumerRunning {
+				t.Fatalf("after SetPrefetch(3): %+v", c[0])
+			}
+
+			// Deleting the queue under the consumer: the broker cancels it.
+			other := dial(t, b, Options{})
+			deleteQueue(t, other, q)
+			e := waitEvent(t, s, "the consumer cancelled by the broker", func(e Event) bool {
+				return e.Kind == EventConsumer && strings.Contains(e.Note, "cancelled by the broker")
+			})
+			if e.Consumer != "w" {
+				t.Errorf("cancel event for %q", e.Consumer)
+			}
+			if c := s.Consumers(); c[0].State != ConsumerPaused {
+				t.Errorf("state after a broker cancel: %s, want paused", c[0].State)
+			}
+		})
+	}
+}
