@@ -85,7 +85,7 @@ func (s *Session) openAndConsume(ctx context.Context, l *link, c *consumer) erro
 	if ch == nil || ch.IsClosed() {
 		var err error
 		if ch, err = l.conn.Channel(); err != nil {
-			return describe(err)
+			return l.fail(err)
 		}
 		if err := ch.Qos(c.spec.Prefetch, 0, false); err != nil {
 			return fmt.Errorf("consumer %s: basic.qos: %w", c.spec.Name, describe(err))

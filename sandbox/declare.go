@@ -26,7 +26,7 @@ func (l *link) adminDo(ctx context.Context, fn func(ch *amqp.Channel) error) err
 		if l.admin == nil || l.admin.IsClosed() {
 			ch, err := l.conn.Channel()
 			if err != nil {
-				done <- describe(err)
+				done <- l.fail(err)
 				return
 			}
 			l.admin = ch
@@ -36,7 +36,7 @@ func (l *link) adminDo(ctx context.Context, fn func(ch *amqp.Channel) error) err
 	select {
 	case err := <-done:
 		if err != nil {
-			return describe(err)
+			return l.fail(err)
 		}
 		return nil
 	case <-l.dead:

@@ -44,19 +44,18 @@ type confirmResult struct {
 // channel error closed the previous one. Call with l.pubMu held or before
 // the link is shared.
 func (l *link) publisher() (*publisher, error) {
-	if l.pub != nil {
-		select {
-		case <-l.pub.closed:
-		default:
-			return l.pub, nil
-		}
+	if l.pub != nil && !l.pub.ch.IsClosed() {
+		// IsClosed turns true as soon as the broker closes the channel
+		// (404 on publish), before confirmLoop has wound down: a new
+		// channel is needed from that moment.
+		return l.pub, nil
 	}
 	ch, err := l.conn.Channel()
 	if err == nil {
 		err = ch.Confirm(false)
 	}
 	if err != nil {
-		return nil, describe(err)
+		return nil, l.fail(err)
 	}
 	p := &publisher{ch: ch, closed: make(chan struct{}),
 		waiters: map[uint64]chan confirmResult{}, tagIDs: map[uint64]string{}, returned: map[string]*Return{}}
@@ -201,7 +200,7 @@ func (l *link) send(ctx context.Context, p Publishing, msgType string) (chan con
 		delete(pub.waiters, tag)
 		delete(pub.tagIDs, tag)
 		pub.mu.Unlock()
-		return nil, nil, describe(err)
+		return nil, nil, l.fail(err)
 	}
 	return w, pub, nil
 }

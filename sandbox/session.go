@@ -301,6 +301,15 @@ func (s *Session) restore(ctx context.Context, l *link) error {
 	return nil
 }
 
+// fail describes an error met on the link: ErrDisconnected when the
+// connection is gone (whatever amqp091-go said), else the broker's words.
+func (l *link) fail(err error) error {
+	if l.conn.IsClosed() {
+		return ErrDisconnected
+	}
+	return describe(err)
+}
+
 // kill marks the link dead, failing everything that waits on it.
 func (l *link) kill() {
 	l.once.Do(func() { close(l.dead) })
