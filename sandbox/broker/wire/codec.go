@@ -18,7 +18,7 @@ type decoder struct {
 }
 
 // errTruncated marks a payload that ended inside a field; the caller turns
-// it into a SYNTAX_ERROR naming the method or header.
+// it into RabbitMQ's FRAME_ERROR for the method or header.
 var errTruncated = &Error{Code: FrameError, Text: "FRAME_ERROR - truncated"}
 
 func (d *decoder) need(n int) bool {
