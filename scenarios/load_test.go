@@ -173,3 +173,26 @@ func TestTypedHeaderValues(t *testing.T) {
 		t.Fatalf("headers\n got %#v\nwant %#v", got, want)
 	}
 }
+
+// The topology sections of a RabbitMQ definitions export (JSON is YAML)
+// can be pasted under topology as they are.
+func TestParseDefinitionsExport(t *testing.T) {
+	file := `name: exported
+topology: {
+  "queues": [{"name": "q1", "vhost": "/", "durable": true, "auto_delete": false, "arguments": {"x-queue-type": "classic"}}],
+  "exchanges": [{"name": "x1", "vhost": "/", "type": "topic", "durable": true, "auto_delete": false, "internal": false, "arguments": {}}],
+  "bindings": [{"source": "x1", "vhost": "/", "destination": "q1", "destination_type": "queue", "routing_key": "a.#", "arguments": {}}]
+}
+steps:
+  - publish: {exchange: x1, routing_key: a.b}
+    expect: [q1]
+`
+	sc, err := Parse("exported.yaml", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := sc.Topology.Bindings[0]
+	if b.Source != "x1" || b.Destination != "q1" || b.RoutingKey != "a.#" || sc.Topology.Exchanges[0].Type != routing.Topic {
+		t.Fatalf("topology %+v", sc.Topology)
+	}
+}
