@@ -322,17 +322,9 @@ func testNoRouteYet(t *testing.T, b testBroker) {
 	defer func() {
 		users.Close()
 		prof.Close()
-		conn, err := amqp.Dial(u)
-		if err != nil {
-			return
+		if err := DeleteTopology(u, names); err != nil {
+			t.Errorf("clean up: %v", err)
 		}
-		defer conn.Close()
-		ch, _ := conn.Channel()
-		for _, q := range []string{names.ProfileQueue, names.DeadLetterQueue, names.FailedQueue} {
-			ch.QueueDelete(q, false, false, false)
-		}
-		ch.ExchangeDelete(names.Exchange, false, false)
-		ch.ExchangeDelete(names.DeadLetterExchange, false, false)
 	}()
 	if err := prof.Start(context.Background()); err != nil {
 		t.Fatal(err)

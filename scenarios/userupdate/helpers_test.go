@@ -133,6 +133,7 @@ func kind(k EventKind) func(Event) bool { return func(e Event) bool { return e.K
 // connection of the test's own to inspect and clean up.
 type rig struct {
 	t       *testing.T
+	url     string
 	names   Names
 	rec     *recorder
 	users   *UserService
@@ -145,7 +146,7 @@ type rig struct {
 // in front of one of them).
 func newRig(t *testing.T, brokerURL, userURL, profileURL string, extra ...Option) *rig {
 	t.Helper()
-	r := &rig{t: t, names: UniqueNames("warren-test"), rec: newRecorder(t)}
+	r := &rig{t: t, url: brokerURL, names: UniqueNames("warren-test"), rec: newRecorder(t)}
 	var err error
 	if r.admin, err = amqp.Dial(brokerURL); err != nil {
 		t.Fatalf("admin connection: %v", err)
@@ -179,17 +180,8 @@ func (r *rig) close() {
 	r.prof.Close()
 	// What the services declared is theirs to keep in production; a test
 	// deletes it so the shared RabbitMQ stays clean.
-	if ch, err := r.admin.Channel(); err == nil {
-		for _, q := range []string{r.names.ProfileQueue, r.names.DeadLetterQueue, r.names.FailedQueue} {
-			if _, err := ch.QueueDelete(q, false, false, false); err != nil {
-				r.t.Logf("delete queue %s: %v", q, err)
-			}
-		}
-		for _, x := range []string{r.names.Exchange, r.names.DeadLetterExchange} {
-			if err := ch.ExchangeDelete(x, false, false); err != nil {
-				r.t.Logf("delete exchange %s: %v", x, err)
-			}
-		}
+	if err := DeleteTopology(r.url, r.names); err != nil {
+		r.t.Errorf("clean up: %v", err)
 	}
 	r.admin.Close()
 	if r.t.Failed() {

@@ -26,6 +26,9 @@ type link struct {
 	connected  atomic.Bool
 }
 
+// setupTimeout bounds the declarations at the start of a session.
+const setupTimeout = 30 * time.Second
+
 // sessionFunc runs on one connection until the connection is lost (or ctx
 // ends) and returns why it stopped. It must return once ctx is done.
 type sessionFunc func(ctx context.Context, conn *amqp.Connection) error
@@ -66,21 +69,7 @@ func (l *link) run(ctx context.Context, session sessionFunc) {
 		done := make(chan error, 1)
 		go func() { done <- session(sctx, conn) }()
 
-		var why string
-		select {
-		case <-ctx.Done():
-		case amqpErr := <-closed:
-			why = "connection lost"
-			if amqpErr != nil {
-				why += ": " + amqpErr.Error()
-			}
-		case err := <-done:
-			done <- err // read again below
-			why = "session ended"
-			if err != nil {
-				why += ": " + err.Error()
-			}
-		}
+		why := l.watch(ctx, closed, done)
 		l.connected.Store(false)
 		cancel()
 		_ = conn.Close() // also unblocks the session's channel calls
@@ -92,6 +81,38 @@ func (l *link) run(ctx context.Context, session sessionFunc) {
 		l.em.emit(Event{Kind: EventState, Note: "disconnected (" + why + "); reconnecting in " + delay.String()})
 		if !wait() {
 			return
+		}
+	}
+}
+
+// watch waits for the end of a session and says why it ended ("" when
+// ctx ended). A broker that accepts the connection but never answers a
+// declaration would hold the session forever (amqp091-go has no per-call
+// timeout), so a session not set up within setupTimeout is given up.
+func (l *link) watch(ctx context.Context, closed <-chan *amqp.Error, done chan error) string {
+	setup := time.NewTimer(setupTimeout)
+	defer setup.Stop()
+	setupC := setup.C
+	for {
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-setupC:
+			if !l.connected.Load() {
+				return fmt.Sprintf("the broker did not answer the declarations within %v", setupTimeout)
+			}
+			setupC = nil
+		case amqpErr := <-closed:
+			if amqpErr != nil {
+				return "connection lost: " + amqpErr.Error()
+			}
+			return "connection lost"
+		case err := <-done:
+			done <- err // for run, which waits for the session
+			if err != nil {
+				return "session ended: " + err.Error()
+			}
+			return "session ended"
 		}
 	}
 }
