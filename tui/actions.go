@@ -145,7 +145,7 @@ func (a *App) doStep(ctx context.Context) {
 	if expect == nil {
 		expect = []string{}
 	}
-	a.doPublish(ctx, p, expect, i+1)
+	a.doPublish(ctx, p, expect, i+1, st.ExpectReturned)
 }
 
 func (a *App) doAllSteps(ctx context.Context) {
@@ -165,7 +165,7 @@ func (a *App) doAllSteps(ctx context.Context) {
 
 // doPublish publishes one message, explains it with the routing model and
 // compares the model with the deliveries the broker made.
-func (a *App) doPublish(ctx context.Context, p sandbox.Publishing, expect []string, step int) {
+func (a *App) doPublish(ctx context.Context, p sandbox.Publishing, expect []string, step int, expectReturned *bool) {
 	p.MessageID = fmt.Sprintf("warren-tui-%d", a.msgSeq.Add(1))
 	a.m.mu.Lock()
 	topo := a.m.topology
@@ -173,10 +173,11 @@ func (a *App) doPublish(ctx context.Context, p sandbox.Publishing, expect []stri
 	a.m.mu.Unlock()
 
 	view := &routeView{
-		Msg:      routing.Message{Exchange: p.Exchange, RoutingKey: p.RoutingKey, Headers: p.Headers, Mandatory: p.Mandatory},
-		Expected: expect,
-		Step:     step,
-		Disagree: map[string]string{},
+		Msg:            routing.Message{Exchange: p.Exchange, RoutingKey: p.RoutingKey, Headers: p.Headers, Mandatory: p.Mandatory},
+		Expected:       expect,
+		ExpectReturned: expectReturned,
+		Step:           step,
+		Disagree:       map[string]string{},
 	}
 	if a.cfg.Route != nil {
 		view.Result = a.cfg.Route(&topo, view.Msg)
@@ -303,6 +304,13 @@ func (a *App) logPublish(v *routeView, p sandbox.Publishing, settleErr error) {
 			a.m.logf("green", "step %d as expected: %s", v.Step, listOrNone(exp))
 		} else {
 			a.m.logf("red", "step %d expected %s, delivered %s", v.Step, listOrNone(exp), listOrNone(v.Observed))
+		}
+		if er := v.ExpectReturned; er != nil && *er != v.Returned {
+			if *er {
+				a.m.logf("red", "step %d expected the broker to return the message; it did not", v.Step)
+			} else {
+				a.m.logf("red", "step %d expected no return; the broker returned the message", v.Step)
+			}
 		}
 	}
 }

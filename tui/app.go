@@ -186,18 +186,22 @@ func (a *App) scenarioIndex(name string) int {
 func (a *App) Run(ctx context.Context) error {
 	a.workerWG.Add(1)
 	go a.worker()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		<-a.quit
+		a.shutdown()
+	}()
 	stopWatch := context.AfterFunc(ctx, a.requestQuit)
 	defer stopWatch()
 
 	err := a.app.Run()
 
-	// The loop has stopped. Normally the worker stopped the background
-	// goroutines before stopping it; if the loop ended some other way
-	// (the terminal went away), make sure everything ends anyway.
+	// The loop has stopped. Normally shutdown stopped it, after the
+	// background goroutines; if the loop ended some other way (the
+	// terminal went away), make sure everything ends anyway.
 	a.requestQuit()
-	a.workerWG.Wait()
-	a.bgCancel()
-	a.bgWG.Wait()
+	<-closed
 	return err
 }
 
@@ -230,16 +234,13 @@ func (a *App) requestQuit() {
 	})
 }
 
-// worker runs jobs one at a time, in the order the user asked for them.
-// On quit it cleans up the broker, stops the pump and the ticker while
-// the event loop still runs (so none of them is left blocked on it), and
-// only then stops the loop.
+// worker runs jobs one at a time, in the order the user asked for them,
+// until quit.
 func (a *App) worker() {
 	defer a.workerWG.Done()
 	for {
 		select {
 		case <-a.quit:
-			a.shutdown()
 			return
 		case j := <-a.jobs:
 			a.runJob(j)
@@ -273,27 +274,51 @@ func (a *App) setBusy(what string) {
 	a.m.mu.Unlock()
 }
 
+// shutdown runs once, on quit: it waits for the worker's current job
+// (cancelled by requestQuit), deletes what Warren declared, closes the
+// Session, stops the pump and the ticker while the event loop still runs
+// (so neither is left blocked on it) and only then stops the loop. Each
+// wait is bounded: a broker that stops answering mid-call must not keep
+// the user from quitting.
 func (a *App) shutdown() {
-	a.setBusy("deleting what Warren declared")
-	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-	if err := a.sess.Reset(ctx); err != nil {
-		a.m.mu.Lock()
-		a.m.logf("red", "reset on quit: %v", err)
-		a.m.mu.Unlock()
+	timeout := a.cfg.ShutdownTimeout
+	if !waitTimeout(a.workerWG.Wait, timeout) {
+		a.logf("red", "quit: the broker did not answer within %s; leaving without cleaning up", timeout)
+	} else {
+		a.setBusy("deleting what Warren declared")
+		cleaned := waitTimeout(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			if err := a.sess.Reset(ctx); err != nil {
+				a.logf("red", "reset on quit: %v", err)
+			}
+		}, timeout+time.Second)
+		if !cleaned {
+			a.logf("red", "quit: reset did not finish within %s", timeout)
+		}
 	}
-	cancel()
-	closed := make(chan struct{})
-	go func() { // Close has no context: bound it from here.
-		a.sess.Close()
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(a.cfg.ShutdownTimeout):
-	}
+	waitTimeout(func() { a.sess.Close() }, timeout)
 	a.bgCancel()
 	a.bgWG.Wait()
 	a.app.Stop()
+}
+
+// waitTimeout runs f and reports whether it returned within d. When it
+// did not, f is left running: the process is on its way out.
+func waitTimeout(f func(), d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		f()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // startBackground starts the event pump and the redraw ticker. It runs

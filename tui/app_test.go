@@ -23,7 +23,7 @@ func chooseTopic(t *testing.T, b testBroker, w, h int, opts ...harnessOpt) (*har
 	hs.key(tcell.KeyEnter)
 	q1, q2 := topic.Topology.Queues[0].Name, topic.Topology.Queues[1].Name
 	hs.waitFor("the queue panes of topic", func(s string) bool {
-		return strings.Contains(s, " "+q1+" r:0") && strings.Contains(s, " "+q2+" r:0")
+		return strings.Contains(s, q1+" r:0") && strings.Contains(s, q2+" r:0")
 	})
 	// The form is filled from the first step once the scenario is declared.
 	hs.waitText(topic.Topology.Exchanges[0].Name)

@@ -1,9 +1,19 @@
 package tui
 
-import "testing"
+import (
+	"testing"
 
-// embeddedBrokers starts the embedded broker for a test, once
-// sandbox.StartEmbedded exists; until then the table holds RabbitMQ only.
+	"github.com/warrenmq/warren/sandbox"
+)
+
+// embeddedBrokers starts Warren's embedded broker for one test; it is shut
+// down when the test ends.
 func embeddedBrokers(t *testing.T) []testBroker {
-	return nil
+	t.Helper()
+	srv, err := sandbox.StartEmbedded()
+	if err != nil {
+		t.Fatalf("embedded broker: %v", err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return []testBroker{{name: "embedded", url: srv.URL(), label: "embedded"}}
 }

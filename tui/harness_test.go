@@ -184,8 +184,8 @@ func (h *harness) stop() {
 		if err != nil {
 			h.t.Errorf("Run: %v", err)
 		}
-	case <-time.After(15 * time.Second):
-		h.t.Fatalf("Run did not return 15s after quitting")
+	case <-time.After(30 * time.Second):
+		h.t.Fatalf("Run did not return 30s after quitting")
 	}
 	h.done <- nil // a second stop is a no-op
 }
@@ -245,32 +245,33 @@ func pane(screen, title string) string {
 	lines := strings.Split(screen, "\n")
 	for y, line := range lines {
 		rs := []rune(line)
-		i := strings.Index(line, " "+title)
-		if i < 0 {
-			continue
-		}
-		x := len([]rune(line[:i]))
-		left := x
-		for left >= 0 && rs[left] != '┌' && rs[left] != '╔' {
-			left--
-		}
-		right := x
-		for right < len(rs) && rs[right] != '┐' && rs[right] != '╗' {
-			right++
-		}
-		if left < 0 || right >= len(rs) {
-			continue
-		}
-		var b strings.Builder
-		for yy := y + 1; yy < len(lines); yy++ {
-			r := []rune(lines[yy])
-			if right >= len(r) || r[left] == '└' || r[left] == '╚' {
-				break
+		tr := []rune(title)
+		for x := 1; x+len(tr) <= len(rs); x++ {
+			if string(rs[x:x+len(tr)]) != title || !strings.ContainsRune(" ─═┌╔", rs[x-1]) {
+				continue
 			}
-			b.WriteString(string(r[left+1 : right]))
-			b.WriteByte('\n')
+			left := x - 1
+			for left >= 0 && rs[left] != '┌' && rs[left] != '╔' {
+				left--
+			}
+			right := x
+			for right < len(rs) && rs[right] != '┐' && rs[right] != '╗' {
+				right++
+			}
+			if left < 0 || right >= len(rs) {
+				continue
+			}
+			var b strings.Builder
+			for yy := y + 1; yy < len(lines); yy++ {
+				r := []rune(lines[yy])
+				if right >= len(r) || r[left] == '└' || r[left] == '╚' {
+					break
+				}
+				b.WriteString(string(r[left+1 : right]))
+				b.WriteByte('\n')
+			}
+			return b.String()
 		}
-		return b.String()
 	}
 	return ""
 }

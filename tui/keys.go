@@ -159,7 +159,7 @@ func (a *App) publishForm() {
 		return
 	}
 	a.ui.publish.setHint(publishHint)
-	a.submit("publish", func(ctx context.Context) { a.doPublish(ctx, p, nil, 0) })
+	a.submit("publish", func(ctx context.Context) { a.doPublish(ctx, p, nil, 0, nil) })
 }
 
 func (a *App) flood() {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 )
 
@@ -15,7 +14,7 @@ type widgets struct {
 	pages     *tview.Pages
 	scenarios *tview.List
 	topology  *tview.TextView
-	queueRow  *tview.Flex
+	queueRow  *queueGrid
 	queues    []*queuePane
 	publish   *publishForm
 	log       *tview.TextView
@@ -54,8 +53,8 @@ func (a *App) build() *widgets {
 	w.topology.SetBorder(true).SetTitle(" Topology ")
 	w.topology.SetText("[gray]choose a scenario (Enter), then s plays its steps, p publishes")
 
-	w.queueRow = tview.NewFlex()
-	w.log = tview.NewTextView().SetDynamicColors(true).SetScrollable(true).SetWrap(false)
+	w.queueRow = newQueueGrid()
+	w.log = tview.NewTextView().SetDynamicColors(true).SetScrollable(true).SetWrap(true)
 	w.log.SetBorder(true).SetTitle(" Log ")
 	w.status = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	w.publish = a.newPublishForm()
@@ -68,7 +67,7 @@ func (a *App) build() *widgets {
 		AddItem(w.scenarios, 0, 1, true).
 		AddItem(w.publish.root, publishHeight, 0, false)
 	right := tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(w.topology, 0, 3, false).
+		AddItem(w.topology, 0, 5, false).
 		AddItem(w.queueRow, 0, 3, false).
 		AddItem(w.log, 0, 2, false)
 	body := tview.NewFlex().
@@ -181,16 +180,11 @@ func (a *App) rebuildQueuePanes(names []string) {
 			focusWasQueue = true
 		}
 	}
-	a.ui.queueRow.Clear()
 	a.ui.queues = nil
 	for _, n := range names {
-		p := newQueuePane(n)
-		a.ui.queues = append(a.ui.queues, p)
-		a.ui.queueRow.AddItem(p.table, 0, 1, false)
+		a.ui.queues = append(a.ui.queues, newQueuePane(n))
 	}
-	if len(names) == 0 {
-		a.ui.queueRow.AddItem(tview.NewTextView().SetText(" no queues declared").SetTextColor(tcell.ColorGray), 0, 1, false)
-	}
+	a.ui.queueRow.setPanes(a.ui.queues)
 	a.ui.shownQueues = slices.Clone(names)
 	if focusWasQueue {
 		a.app.SetFocus(a.ui.scenarios)

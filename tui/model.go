@@ -97,7 +97,9 @@ type routeView struct {
 	// Disagree lists the queues where model and broker differ, with why.
 	Disagree map[string]string
 	Expected []string // the scenario step's expectation, nil for free publishes
-	Step     int      // 1-based step number, 0 for free publishes
+	// ExpectReturned is the step's expect_returned, when it has one.
+	ExpectReturned *bool
+	Step           int // 1-based step number, 0 for free publishes
 }
 
 // model is everything the widgets show. The event pump and the worker write
@@ -158,7 +160,9 @@ func (m *model) setScenario(sc *scenarios.Scenario, declared bool) {
 	m.topology = routing.Topology{}
 	if sc != nil {
 		m.topology = sc.Topology
-		m.narration = strings.TrimSpace(sc.About)
+		// The first paragraph: the topology pane shows the rest itself.
+		about, _, _ := strings.Cut(strings.TrimSpace(sc.About), "\n\n")
+		m.narration = strings.Join(strings.Fields(about), " ")
 	}
 	if declared && sc != nil {
 		for _, q := range sc.Topology.Queues {

@@ -54,10 +54,10 @@ func (a *App) newPublishForm() *publishForm {
 	}
 	f.exchange = input("exchange", "(default)")
 	f.key = input("key", "routing key")
-	f.headers = input("headers", "k=v, n:int=5")
+	f.headers = input("headers", "none (k=v, n:int=5)")
 	f.body = input("body", "")
-	f.persistent = tview.NewCheckbox().SetLabel("persist").SetLabelWidth(10)
-	f.mandatory = tview.NewCheckbox().SetLabel("mandatory").SetLabelWidth(10)
+	f.persistent = tview.NewCheckbox().SetLabel("persist").SetLabelWidth(10).SetCheckedString("(x)").SetUncheckedString("( )")
+	f.mandatory = tview.NewCheckbox().SetLabel("mandatory").SetLabelWidth(10).SetCheckedString("(x)").SetUncheckedString("( )")
 	f.hint = tview.NewTextView().SetDynamicColors(true).SetText(publishHint)
 	f.fields = []tview.Primitive{f.exchange, f.key, f.headers, f.body, f.persistent, f.mandatory}
 	f.root = tview.NewFlex().SetDirection(tview.FlexRow)

@@ -51,7 +51,7 @@ type queuePane struct {
 func newQueuePane(name string) *queuePane {
 	p := &queuePane{name: name, content: &queueContent{}}
 	p.table = tview.NewTable().SetContent(p.content).SetSelectable(true, false).SetFixed(1, 0)
-	p.table.SetBorder(true).SetTitle(" " + tview.Escape(name) + " ")
+	p.table.SetBorder(true).SetTitle(" " + tview.Escape(name) + " ").SetTitleAlign(tview.AlignLeft)
 	return p
 }
 

@@ -25,11 +25,18 @@ func bindingID(b routing.Binding) string {
 func bindingLabel(b routing.Binding, xt routing.ExchangeType) string {
 	switch {
 	case xt == routing.Headers || (len(b.Arguments) > 0 && b.RoutingKey == ""):
-		args := formatTable(b.Arguments)
-		if args == "" {
-			return "(no arguments)"
+		// x-match first: it says how the rest is read.
+		rest := routing.Table{}
+		for k, v := range b.Arguments {
+			if k != "x-match" {
+				rest[k] = v
+			}
 		}
-		return args
+		xm, ok := b.Arguments["x-match"]
+		if !ok {
+			xm = "all"
+		}
+		return fmt.Sprintf("{x-match=%v %s}", xm, formatTable(rest))
 	case xt == routing.Fanout:
 		return "(fanout)"
 	case b.RoutingKey == "":
@@ -52,7 +59,9 @@ func destLabel(b routing.Binding) string {
 func (a *App) topologyText() string {
 	m := a.m
 	var b strings.Builder
-	if m.narration != "" {
+	// The scenario's about text helps before the first publish; after it,
+	// the room goes to the explanation (a step's narration stays).
+	if m.narration != "" && (m.last == nil || m.last.Step > 0) {
 		fmt.Fprintf(&b, "[yellow]%s[-]\n", tview.Escape(m.narration))
 	}
 	if m.scenario == nil {
@@ -129,7 +138,12 @@ func (a *App) topologyText() string {
 // lastLine sums up the latest publish: what the model said became of it.
 func (a *App) lastLine(v *routeView) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "[white]%s %q", tview.Escape(exchangeName(v.Msg.Exchange)), v.Msg.RoutingKey)
+	if v.Msg.Exchange == "" {
+		b.WriteString("[white](default exchange) ")
+	} else {
+		fmt.Fprintf(&b, "[white]%s ", tview.Escape(v.Msg.Exchange))
+	}
+	fmt.Fprintf(&b, "%q", v.Msg.RoutingKey)
 	if len(v.Msg.Headers) > 0 {
 		fmt.Fprintf(&b, " {%s}", tview.Escape(formatTable(v.Msg.Headers)))
 	}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/sandbox/routing"
+	"github.com/warrenmq/warren/scenarios"
+	"github.com/warrenmq/warren/tui"
+)
+
+// With no subcommand, warren opens the terminal UI. Positional arguments
+// are scenario files to add to the list.
+func init() {
+	rootCmd.Use = "warren [SCENARIO-FILE...]"
+	rootCmd.Flags().String("scenario", "", "open the TUI with this scenario chosen: a built-in name (see warren list) or a file")
+	rootCmd.Args = cobra.ArbitraryArgs
+	rootCmd.RunE = runTUI
+}
+
+func runTUI(cmd *cobra.Command, args []string) error {
+	list := scenarios.Builtins()
+	names := func() []string {
+		var n []string
+		for _, sc := range list {
+			n = append(n, sc.Name)
+		}
+		return n
+	}
+	add := func(path string) (string, error) {
+		sc, err := scenarios.LoadFile(path)
+		if err != nil {
+			var le scenarios.LoadErrors
+			if errors.As(err, &le) {
+				return "", badInput("the scenario file has errors:\n%v", err)
+			}
+			if errors.Is(err, os.ErrNotExist) {
+				return "", badInput("%s: no such scenario file (and not a warren subcommand; see warren --help)", path)
+			}
+			return "", badInput("%v", err)
+		}
+		if slices.Contains(names(), sc.Name) {
+			// Keep names unique: --scenario and the log refer to them.
+			sc.Name = fmt.Sprintf("%s (%s)", sc.Name, filepath.Base(path))
+		}
+		list = append(list, *sc)
+		return sc.Name, nil
+	}
+	for _, path := range args {
+		if _, err := add(path); err != nil {
+			return err
+		}
+	}
+	initial, _ := cmd.Flags().GetString("scenario")
+	if initial != "" && !slices.Contains(names(), initial) {
+		if _, err := os.Stat(initial); err != nil {
+			return badInput("no scenario named %q and no such file; the built-in scenarios are: %v", initial, scenarios.BuiltinNames())
+		}
+		name, err := add(initial)
+		if err != nil {
+			return err
+		}
+		initial = name
+	}
+
+	url, label, stop, err := openBroker(cmd)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	dialCtx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
+	sess, err := sandbox.Dial(dialCtx, url, sandbox.Options{Label: label, Reconnect: true, ConnectionName: "warren tui"})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", sandbox.MaskURL(url), err)
+	}
+	app, err := tui.New(tui.Config{Session: sess, Scenarios: list, Initial: initial, Route: routing.Route})
+	if err != nil {
+		sess.Close()
+		return badInput("%v", err)
+	}
+	return app.Run(cmd.Context())
+}
