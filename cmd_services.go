@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -90,7 +91,7 @@ func logEvent(cmd *cobra.Command) func(userupdate.Event) {
 // runnable is what both services offer the command.
 type runnable interface {
 	Start(ctx context.Context) error
-	ListenAndServe(ctx context.Context, addr string) error
+	Serve(ctx context.Context, ln net.Listener) error
 	Close() error
 }
 
@@ -99,12 +100,20 @@ type runnable interface {
 func runService(cmd *cobra.Command, name, listen, url string, svc runnable) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Listen before anything starts: a port in use is bad input (exit 2),
+	// and the address printed is the real one (--listen 127.0.0.1:0).
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		svc.Close()
+		return badInput("%s: listen on %s: %v (is another service on that port? pick another with --listen)", name, listen, err)
+	}
 	if err := svc.Start(ctx); err != nil {
+		ln.Close()
 		svc.Close()
 		return err
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "%s: HTTP on http://%s, broker %s\n", name, listen, userupdate.MaskURL(url))
-	serveErr := svc.ListenAndServe(ctx, listen)
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: HTTP on http://%s, broker %s\n", name, ln.Addr(), userupdate.MaskURL(url))
+	serveErr := svc.Serve(ctx, ln)
 	stop()
 	if err := svc.Close(); err != nil && serveErr == nil {
 		serveErr = err
