@@ -181,6 +181,12 @@ func (s *userStore) pending(ctx context.Context, after int64, limit int) ([]Outb
 	return scanOutbox(rows)
 }
 
+func (s *userStore) pendingCount(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n)
+	return n, err
+}
+
 // outbox returns the last limit rows of the outbox, oldest first.
 func (s *userStore) outbox(ctx context.Context, limit int) ([]OutboxEntry, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT * FROM (SELECT `+outboxColumns+` FROM outbox ORDER BY seq DESC LIMIT ?) ORDER BY seq`, limit)

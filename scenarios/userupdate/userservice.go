@@ -144,8 +144,7 @@ func (s *UserService) Outbox(limit int) ([]OutboxEntry, error) {
 
 // Pending counts the outbox rows the broker has not confirmed yet.
 func (s *UserService) Pending() (int, error) {
-	rows, err := s.store.pending(context.Background(), 0, 1<<30)
-	return len(rows), err
+	return s.store.pendingCount(context.Background())
 }
 
 // Handler serves POST /users/{id} and GET /users/{id} (and GET /users).
