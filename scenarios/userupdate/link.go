@@ -26,8 +26,12 @@ type link struct {
 	connected  atomic.Bool
 }
 
-// setupTimeout bounds the declarations at the start of a session.
-const setupTimeout = 30 * time.Second
+// setupTimeout bounds the declarations at the start of a session, and
+// closeTimeout the wait for the broker's connection.close-ok.
+const (
+	setupTimeout = 30 * time.Second
+	closeTimeout = 2 * time.Second
+)
 
 // sessionFunc runs on one connection until the connection is lost (or ctx
 // ends) and returns why it stopped. It must return once ctx is done.
@@ -72,7 +76,10 @@ func (l *link) run(ctx context.Context, session sessionFunc) {
 		why := l.watch(ctx, closed, done)
 		l.connected.Store(false)
 		cancel()
-		_ = conn.Close() // also unblocks the session's channel calls
+		// With a deadline: Close waits for close-ok, which a broker that
+		// stopped answering never sends. Closing also unblocks the
+		// session's channel calls.
+		_ = conn.CloseDeadline(time.Now().Add(closeTimeout))
 		<-done
 		if ctx.Err() != nil {
 			l.em.emit(Event{Kind: EventState, Note: "closed"})
