@@ -101,5 +101,9 @@ func openBroker(cmd *cobra.Command) (url, label string, stop func(), err error) 
 	if u := brokerURL(cmd); u != "" {
 		return u, "", func() {}, nil
 	}
-	return "", "", func() {}, errNoEmbedded
+	srv, err := startEmbeddedBroker()
+	if err != nil {
+		return "", "", func() {}, fmt.Errorf("start the embedded broker: %w", err)
+	}
+	return srv.URL(), "embedded", srv.Shutdown, nil
 }

@@ -41,6 +41,9 @@ func (ch *channel) handleBasic(m wire.Method) *wire.Error {
 	case *wire.BasicCancel:
 		ch.mu.Lock()
 		cons := ch.consumers[m.ConsumerTag]
+		if cons != nil {
+			cons.active.Store(false)
+		}
 		delete(ch.consumers, m.ConsumerTag)
 		ch.mu.Unlock()
 		if cons != nil {
@@ -144,6 +147,7 @@ func (ch *channel) consume(m *wire.BasicConsume) *wire.Error {
 	}
 	ch.mu.Lock()
 	ch.consumers[tag] = cons
+	cons.active.Store(true)
 	ch.mu.Unlock()
 	q.kick()
 	return nil

@@ -45,12 +45,15 @@ type consumer struct {
 	exclusive bool
 	prefetch  int32 // 0: unlimited
 	unacked   atomic.Int32
+	// active is set once the consumer is registered on its channel (after
+	// consume-ok was queued) and cleared when it is cancelled.
+	active atomic.Bool
 }
 
 // hasRoom reports whether the consumer may be given another message now.
 func (c *consumer) hasRoom() bool {
 	ch := c.ch
-	if ch.closed.Load() || ch.conn.backlogged() {
+	if !c.active.Load() || ch.closed.Load() || ch.conn.backlogged() {
 		return false
 	}
 	if c.noAck {
@@ -162,6 +165,7 @@ func (q *queue) dispatchLocked(now int64, dls []deadLetter) []deadLetter {
 		}
 		q.ready.pop()
 		if !c.ch.deliver(c, e) {
+			c.active.Store(false) // cancelled meanwhile: hasRoom is now false
 			q.ready.insert(e)
 			continue
 		}

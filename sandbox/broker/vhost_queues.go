@@ -175,7 +175,6 @@ func (q *queue) addConsumer(cons *consumer) *wire.Error {
 	q.exclusiveConsumer = cons.exclusive
 	q.touchExpires()
 	q.mu.Unlock()
-	q.kick()
 	return nil
 }
 
