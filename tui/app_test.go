@@ -9,6 +9,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/sandbox/routing"
 	"github.com/warrenmq/warren/scenarios"
 )
 
@@ -180,6 +181,55 @@ func TestStepsNarrateAndCheck(t *testing.T) {
 				t.Errorf("an unroutable step should say the message was dropped:\n%s", s)
 			}
 			_ = topic
+		})
+	}
+}
+
+// A broker that goes away shows "disconnected"; quitting still works.
+func TestBrokerGoneShowsDisconnected(t *testing.T) {
+	for _, b := range brokers(t) {
+		if b.shutdown == nil {
+			continue // a live RabbitMQ is not ours to stop
+		}
+		t.Run(b.name, func(t *testing.T) {
+			hs, _ := chooseTopic(t, b, 100, 30)
+			hs.waitText("embedded connected")
+			b.shutdown()
+			hs.waitText("embedded disconnected")
+			// Publishing now fails with a message, not a hang.
+			hs.typeText("p")
+			hs.typeText("quick.orange.rabbit")
+			hs.key(tcell.KeyEnter)
+			hs.waitText(`publish "quick.orange.rabbit" to exchange`)
+		})
+	}
+}
+
+// When the model and the broker disagree, the log and the binding say so.
+// The broker is right here: the test gives the App a model that forgets Q2.
+func TestDisagreementIsFlagged(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			wrong := func(top *routing.Topology, m routing.Message) routing.Result {
+				r := routing.Route(top, m)
+				var qs []string
+				for _, q := range r.Queues {
+					if !strings.HasPrefix(q, "Q2-") {
+						qs = append(qs, q)
+					}
+				}
+				r.Queues = qs
+				return r
+			}
+			hs, topic := chooseTopic(t, b, 140, 40, func(c *Config) { c.Route = wrong })
+			q2 := topic.Topology.Queues[1].Name
+			hs.typeText("p")
+			hs.typeText("quick.orange.rabbit")
+			hs.key(tcell.KeyEnter)
+			s := hs.waitText("DISAGREE " + q2)
+			if !strings.Contains(pane(s, "Topology"), "-> "+q2) || !strings.Contains(pane(s, "Topology"), "! the broker delivered here") {
+				t.Errorf("the binding to %s is not flagged:\n%s", q2, pane(s, "Topology"))
+			}
 		})
 	}
 }

@@ -15,5 +15,5 @@ func embeddedBrokers(t *testing.T) []testBroker {
 		t.Fatalf("embedded broker: %v", err)
 	}
 	t.Cleanup(srv.Shutdown)
-	return []testBroker{{name: "embedded", url: srv.URL(), label: "embedded"}}
+	return []testBroker{{name: "embedded", url: srv.URL(), label: "embedded", shutdown: srv.Shutdown}}
 }

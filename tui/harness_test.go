@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ type testBroker struct {
 	name  string
 	url   string
 	label string
+	// shutdown stops the broker (the embedded one only), to test a broker
+	// that goes away.
+	shutdown func()
 }
 
 func liveURL() string {
@@ -132,6 +136,9 @@ type harness struct {
 	sess   *sandbox.Session
 	draws  chan struct{}
 	done   chan error
+
+	mu   sync.Mutex
+	last string // the screen after the latest draw
 	cancel context.CancelFunc
 }
 
@@ -153,6 +160,12 @@ func start(t *testing.T, b testBroker, w, h int, scs []scenarios.Scenario, opts 
 		Route:     routing.Route,
 		Screen:    screen,
 		AfterDraw: func(tcell.Screen) {
+			// Read the screen here, on the event loop right after a draw:
+			// from the test goroutine it would race with the next draw.
+			txt := screenText(screen)
+			hs.mu.Lock()
+			hs.last = txt
+			hs.mu.Unlock()
 			select {
 			case hs.draws <- struct{}{}:
 			default:
@@ -190,9 +203,17 @@ func (h *harness) stop() {
 	h.done <- nil // a second stop is a no-op
 }
 
-// text is the screen as a person would read it, one line per row.
+// text is the screen after the latest draw.
 func (h *harness) text() string {
-	cells, w, ht := h.screen.GetContents()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
+}
+
+// screenText is the screen as a person would read it, one line per row.
+// Call it on the event loop.
+func screenText(screen tcell.SimulationScreen) string {
+	cells, w, ht := screen.GetContents()
 	var b strings.Builder
 	for y := 0; y < ht; y++ {
 		for x := 0; x < w; x++ {
