@@ -137,8 +137,8 @@ type harness struct {
 	draws  chan struct{}
 	done   chan error
 
-	mu   sync.Mutex
-	last string // the screen after the latest draw
+	mu     sync.Mutex
+	last   string // the screen after the latest draw
 	cancel context.CancelFunc
 }
 
