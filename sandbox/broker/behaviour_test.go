@@ -317,7 +317,13 @@ func TestTransactions(t *testing.T) {
 			t.Fatalf("after commit got %q ok=%v err=%v", d.Body, ok, err)
 		}
 		// acks in a transaction take effect at commit
-		publish(t, ch, "", q, "to-ack", amqp.Publishing{})
+		pc := openChannel(t, c)
+		pc.Confirm(false)
+		// a confirmed publish is in the queue before another channel looks
+		dc, err := pc.PublishWithDeferredConfirmWithContext(context.Background(), "", q, false, false, amqp.Publishing{Body: []byte("to-ack")})
+		if err != nil || !dc.Wait() {
+			t.Fatalf("confirmed publish: %v", err)
+		}
 		g := mustGet(t, tx, q)
 		g.Ack(false)
 		tx.TxRollback()
