@@ -7,6 +7,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,6 +46,7 @@ func init() {
 	benchCmd.Flags().Duration("duration", 5*time.Second, "how long each scenario runs on each broker")
 	benchCmd.Flags().String("only", "", "measure only one broker: embedded or rabbitmq")
 	benchCmd.Flags().Bool("json", false, "print the results as JSON")
+	benchCmd.Flags().String("scenario", "", `run only the scenarios whose name contains this, e.g. "4p/4c" or "1KiB confirms"`)
 	benchCmd.Flags().String("cpuprofile", "", "write a CPU profile of the whole run (client and embedded broker) to this file, for go tool pprof")
 	benchCmd.Flags().String("memprofile", "", "write an allocation profile of the whole run to this file, for go tool pprof -sample_index=alloc_space")
 	rootCmd.AddCommand(benchCmd)
@@ -55,6 +58,16 @@ func runBench(cmd *cobra.Command, _ []string) error {
 	duration, _ := cmd.Flags().GetDuration("duration")
 	only, _ := cmd.Flags().GetString("only")
 	asJSON, _ := cmd.Flags().GetBool("json")
+	filter, _ := cmd.Flags().GetString("scenario")
+	var scenarios []bench.Scenario
+	for _, s := range bench.DefaultScenarios() {
+		if strings.Contains(s.Name(), filter) {
+			scenarios = append(scenarios, s)
+		}
+	}
+	if len(scenarios) == 0 {
+		return badInput("--scenario %q matches none of: %s", filter, scenarioNames())
+	}
 	if duration <= 0 || duration > 10*time.Minute {
 		return badInput("--duration %v: give a duration between 1ms and 10m, e.g. 5s", duration)
 	}
@@ -97,9 +110,9 @@ func runBench(cmd *cobra.Command, _ []string) error {
 	}
 	defer stopProfiles()
 
-	cfg := bench.Config{Targets: targets, Duration: duration}
+	cfg := bench.Config{Targets: targets, Scenarios: scenarios, Duration: duration}
 	if !asJSON {
-		n := len(bench.DefaultScenarios()) * len(targets)
+		n := len(scenarios) * len(targets)
 		fmt.Fprintf(cmd.ErrOrStderr(), "warren bench: %d measurements of %v each\n", n, duration)
 		cfg.Progress = func(s bench.Scenario, target string) {
 			fmt.Fprintf(cmd.ErrOrStderr(), "  %-28s on %s\n", s.Name(), target)
@@ -125,7 +138,7 @@ func runBench(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	if interrupted {
-		return fmt.Errorf("interrupted after %d of %d measurements", len(results), len(bench.DefaultScenarios())*len(targets))
+		return fmt.Errorf("interrupted after %d of %d measurements", len(results), len(scenarios)*len(targets))
 	}
 	for _, r := range results {
 		if r.Err != "" {
@@ -152,6 +165,14 @@ func startEmbeddedForBench() (url string, stop func(), err error) {
 		return "", nil, errors.New("not ready for connections within 5s")
 	}
 	return srv.URL(), srv.Shutdown, nil
+}
+
+func scenarioNames() string {
+	var names []string
+	for _, s := range bench.DefaultScenarios() {
+		names = append(names, strconv.Quote(s.Name()))
+	}
+	return strings.Join(names, ", ")
 }
 
 // redactURL hides an amqp:// URL's password for printing.
