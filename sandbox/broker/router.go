@@ -2,7 +2,6 @@ package broker
 
 import (
 	"math"
-	"strings"
 
 	"github.com/warrenmq/warren/sandbox/routing"
 )
@@ -15,7 +14,8 @@ type binding struct {
 	toExchange bool
 	key        string
 	args       routing.Table
-	argsKey    string // canonical form of args: bindings differ by their arguments too
+	argsKey    string         // canonical form of args: bindings differ by their arguments too
+	xmatch     routing.XMatch // headers bindings: parsed x-match
 }
 
 // bindingID identifies a binding as RabbitMQ does: source, destination,
@@ -96,39 +96,11 @@ func (r *headersRouter) add(b *binding)    { r.all = append(r.all, b) }
 func (r *headersRouter) remove(b *binding) { r.all = removeBinding(r.all, b) }
 func (r *headersRouter) route(_ string, headers routing.Table, visit func(*binding)) {
 	for _, b := range r.all {
-		if headersMatch(b.args, headers) {
+		// the routing model's matcher: the broker cannot drift from it
+		if ok, _ := routing.MatchHeaders(b.xmatch, b.args, headers); ok {
 			visit(b)
 		}
 	}
-}
-
-// headersMatch is RabbitMQ's headers exchange: x-match all (default), any,
-// all-with-x, any-with-x; binding arguments starting with "x-" take part
-// only in the -with-x kinds; a void binding value matches any value.
-func headersMatch(args, headers routing.Table) bool {
-	kind, _ := args["x-match"].(string)
-	if kind == "" {
-		kind = "all"
-	}
-	withX := strings.HasSuffix(kind, "-with-x")
-	all := strings.HasPrefix(kind, "all")
-	any := false
-	for k, want := range args {
-		if k == "x-match" || (!withX && strings.HasPrefix(k, "x-")) {
-			continue
-		}
-		got, present := headers[k]
-		ok := present && (want == nil || valuesEqual(want, got))
-		if ok {
-			any = true
-		} else if all {
-			return false
-		}
-	}
-	if all {
-		return true
-	}
-	return any
 }
 
 // valuesEqual compares field values as Erlang's == does: numbers by value

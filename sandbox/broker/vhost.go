@@ -2,6 +2,7 @@ package broker
 
 import (
 	"crypto/rand"
+	"errors"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -219,14 +220,15 @@ func (v *vhost) bind(c *conn, source, dest string, toExchange bool, key string, 
 		return nil
 	}
 	if src.kind == "headers" {
-		if xm, ok := args["x-match"]; ok {
-			s, _ := text(xm)
-			switch s {
-			case "all", "any", "all-with-x", "any-with-x":
-			default:
-				return wire.Errorf(wire.PreconditionFailed, "Invalid x-match field value %v; expected all, any, all-with-x, or any-with-x", showValue(xm))
+		xm, err := routing.ParseXMatch(args)
+		if err != nil {
+			var re *routing.Error
+			if errors.As(err, &re) {
+				return &wire.Error{Code: uint16(re.Code), Text: re.Text}
 			}
+			return wire.Errorf(wire.PreconditionFailed, "%v", err)
 		}
+		b.xmatch = xm
 	}
 	if _, ok := src.bindings[id]; ok {
 		return nil
