@@ -71,6 +71,9 @@ type Config struct {
 	FloodCount int
 	// ShutdownTimeout bounds the Reset and Close done on quit (default 5s).
 	ShutdownTimeout time.Duration
+	// URL is the broker's AMQP URL, for the user-update flow page's
+	// services (userupdate.go); without it the page cannot start them.
+	URL string
 }
 
 // redrawEvery is the coalescing period: however many events arrive, the
@@ -109,6 +112,8 @@ type App struct {
 	statsQueued atomic.Bool
 	refreshes   atomic.Int64
 	msgSeq      atomic.Uint64
+
+	flow atomic.Pointer[flowPage] // the user-update flow page (userupdate.go), nil until opened
 }
 
 // New builds the application. Nothing runs until Run.
@@ -297,6 +302,7 @@ func (a *App) shutdown() {
 			a.logf("red", "quit: reset did not finish within %s", timeout)
 		}
 	}
+	a.flowShutdown(timeout) // the user-update services, if their page was opened
 	waitTimeout(func() { a.sess.Close() }, timeout)
 	a.bgCancel()
 	a.bgWG.Wait()

@@ -46,6 +46,7 @@ func (a *App) bindings() []binding {
 		r("", 'S', "play all the remaining steps", func() { a.submit("all steps", a.doAllSteps) }),
 		r("", 'r', "reset: delete what Warren declared", func() { a.submit("reset", a.doReset) }),
 		r("", 'f', fmt.Sprintf("flood: publish the form's message %d times", a.cfg.FloodCount), a.flood),
+		r("", 'u', "user-update flow: both services in-process, a POST form, switches", a.flowOpen),
 		r("", 'q', "quit (deletes what Warren declared)", a.requestQuit),
 		k("", tcell.KeyCtrlC, "Ctrl-C", "quit (deletes what Warren declared)", true, a.requestQuit),
 
@@ -78,6 +79,9 @@ func (a *App) bindings() []binding {
 // onKey dispatches a key through the table. It runs on the event loop, so
 // handlers only touch widgets and hand network work to the worker.
 func (a *App) onKey(ev *tcell.EventKey) *tcell.EventKey {
+	if a.flowShown() {
+		return a.flowKey(ev) // its own key table (userupdate_view.go)
+	}
 	if a.helpShown() {
 		switch {
 		case ev.Key() == tcell.KeyCtrlC:
