@@ -257,8 +257,10 @@ func (ch *channel) completePublish() {
 		ch.txPublishes = append(ch.txPublishes, txPublish{pub: pub, msg: m})
 		return
 	}
-	ch.route(pub, m)
+	// as RabbitMQ does, a connection that publishes while the memory alarm
+	// is on stops being read (it may consume and ack until then)
 	c.waitIfBlocked()
+	ch.route(pub, m)
 }
 
 // route publishes one message and answers for it (return, confirm).
