@@ -277,10 +277,14 @@ func (ch *channel) route(pub *wire.BasicPublish, m *message) {
 	}
 	if ch.confirm {
 		ch.publishSeq++
-		if rejected {
+		switch {
+		case rejected:
+			ch.nacked = true
 			c.sendMethod(ch.id, &wire.BasicNack{DeliveryTag: ch.publishSeq})
-		} else {
+		case ch.nacked:
 			c.sendMethod(ch.id, &wire.BasicAck{DeliveryTag: ch.publishSeq})
+		default:
+			c.sendConfirm(ch.id, ch.publishSeq)
 		}
 	}
 }

@@ -31,6 +31,7 @@ type channel struct {
 	prefetch    int32 // per-consumer prefetch for new consumers
 	confirm     bool
 	publishSeq  uint64
+	nacked      bool // a confirm nack was sent: no more multiple acks
 	tx          bool
 	txPublishes []txPublish
 	txAcks      []txAck

@@ -101,6 +101,24 @@ func (c *conn) send(fs ...outFrame) {
 
 func (c *conn) sendMethod(ch uint16, m wire.Method) { c.send(outFrame{ch: ch, method: m}) }
 
+// sendConfirm queues a publisher-confirm ack, folding it into the previous
+// one (multiple=true) when that one, still unsent, acked the tag before:
+// one frame for a burst of confirms, as RabbitMQ does. Only used on
+// channels that never nacked, so a multiple ack never re-covers a nack.
+func (c *conn) sendConfirm(ch uint16, tag uint64) {
+	c.outMu.Lock()
+	if n := len(c.out); n > 0 {
+		last := &c.out[n-1]
+		if a, ok := last.method.(*wire.BasicAck); ok && last.ch == ch && last.msg == nil && a.DeliveryTag == tag-1 {
+			last.method = &wire.BasicAck{DeliveryTag: tag, Multiple: true}
+			c.outMu.Unlock()
+			return
+		}
+	}
+	c.outMu.Unlock()
+	c.sendMethod(ch, &wire.BasicAck{DeliveryTag: tag})
+}
+
 func (c *conn) backlogged() bool { return c.outLen.Load() >= backlogHigh }
 
 // writeLoop owns the wire.Writer: it writes everything queued and flushes
