@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,10 +84,14 @@ func runTUI(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", sandbox.MaskURL(url), err)
 	}
-	app, err := tui.New(tui.Config{Session: sess, Scenarios: list, Initial: initial, Route: routing.Route})
+	app, err := tui.New(tui.Config{Session: sess, Scenarios: list, Initial: initial, Route: routing.Route, URL: url})
 	if err != nil {
 		sess.Close()
 		return badInput("%v", err)
 	}
-	return app.Run(cmd.Context())
+	// A closed terminal (SIGHUP) quits like q does: what Warren declared
+	// is deleted, not left behind on a live broker.
+	ctx, stopSignals := signal.NotifyContext(cmd.Context(), syscall.SIGHUP)
+	defer stopSignals()
+	return app.Run(ctx)
 }

@@ -386,7 +386,12 @@ func (a *App) doFlood(ctx context.Context, p sandbox.Publishing, n int) {
 // doStats refreshes the queues' counts from the broker.
 func (a *App) doStats(ctx context.Context) {
 	defer a.statsQueued.Store(false)
+	dropped := a.sess.Dropped()
 	a.m.mu.Lock()
+	if dropped != a.m.dropped {
+		a.m.dropped = dropped
+		a.m.dirty = true
+	}
 	queues := slices.Clone(a.m.order)
 	ok := a.m.declared && a.m.state == sandbox.Connected
 	a.m.mu.Unlock()

@@ -28,6 +28,13 @@ func (a *App) primary(queue string) (sandbox.ConsumerInfo, bool) {
 		a.logf("yellow", "%s has no consumer (w adds one)", queue)
 		return sandbox.ConsumerInfo{}, false
 	}
+	// The scenario's own consumer, not one the user added (w): switching
+	// it restarts it, which moves it to the end of the Session's list.
+	for _, c := range cs {
+		if !strings.Contains(c.Spec.Name, extraPrefix) {
+			return c, true
+		}
+	}
 	return cs[0], true
 }
 
@@ -134,7 +141,8 @@ func (a *App) doAddConsumer(ctx context.Context, queue string) {
 	cs := a.consumersOn(queue)
 	spec := sandbox.ConsumerSpec{Queue: queue, Ack: sandbox.AutoAck}
 	if len(cs) > 0 {
-		spec.Ack, spec.Prefetch = cs[0].Spec.Ack, cs[0].Spec.Prefetch
+		p, _ := a.primary(queue)
+		spec.Ack, spec.Prefetch = p.Spec.Ack, p.Spec.Prefetch
 	}
 	taken := map[string]bool{}
 	for _, c := range a.sess.Consumers() {

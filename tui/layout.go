@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/rivo/tview"
+
+	"github.com/warrenmq/warren/scenarios"
 )
 
 // widgets are the panes on the screen. Only the event loop touches them.
@@ -22,6 +24,7 @@ type widgets struct {
 	help      *tview.TextView
 
 	shownQueues []string // queue names the panes were built for
+	chosen      string   // the scenario marked in the list
 	lastFocus   tview.Primitive
 }
 
@@ -79,7 +82,7 @@ func (a *App) build() *widgets {
 
 	w.pages = tview.NewPages().
 		AddPage("main", main, true, true).
-		AddPage("help", centered(w.help, 64, 22), true, false)
+		AddPage("help", centered(w.help, 64, strings.Count(w.help.GetText(false), "\n")+3), true, false)
 	a.app.SetRoot(w.pages, true).SetFocus(w.scenarios)
 	return w
 }
@@ -165,6 +168,7 @@ func (a *App) refresh() {
 	a.ui.log.SetText(logText(m))
 	a.ui.log.ScrollToEnd()
 	a.ui.status.SetText(a.statusText())
+	a.markChosen(m.scenario)
 	title := " Topology "
 	if m.scenario != nil {
 		title = fmt.Sprintf(" Topology: %s ", m.scenario.Name)
@@ -217,4 +221,24 @@ func (a *App) showHelp(show bool) {
 func (a *App) helpShown() bool {
 	name, _ := a.ui.pages.GetFrontPage()
 	return name == "help"
+}
+
+// markChosen marks the chosen scenario in the list. Callers hold m.mu.
+func (a *App) markChosen(sc *scenarios.Scenario) {
+	name := ""
+	if sc != nil {
+		name = sc.Name
+	}
+	if name == a.ui.chosen {
+		return
+	}
+	a.ui.chosen = name
+	for i := range a.cfg.Scenarios {
+		main, sec := a.ui.scenarios.GetItemText(i)
+		main = strings.TrimPrefix(main, "▸ ")
+		if a.cfg.Scenarios[i].Name == name {
+			main = "▸ " + main
+		}
+		a.ui.scenarios.SetItemText(i, main, sec)
+	}
 }

@@ -128,7 +128,8 @@ type model struct {
 	suppressed      map[string]int
 	suppressedSince time.Time
 
-	busy string // what the worker is doing, for the status line
+	busy    string // what the worker is doing, for the status line
+	dropped int64  // events the Session dropped because its buffer was full
 
 	consumers []consumerView // the worker's latest snapshot
 	todo      []func()       // widget changes the worker asked for (see App.later)

@@ -49,7 +49,8 @@ type queuePane struct {
 }
 
 func newQueuePane(name string) *queuePane {
-	p := &queuePane{name: name, content: &queueContent{}}
+	p := &queuePane{name: name, content: &queueContent{queue: name}}
+	p.content.setColumns()
 	p.table = tview.NewTable().SetContent(p.content).SetSelectable(true, false).SetFixed(1, 0)
 	p.table.SetBorder(true).SetTitle(" " + tview.Escape(name) + " ").SetTitleAlign(tview.AlignLeft)
 	return p
@@ -87,6 +88,7 @@ func (p *queuePane) update(q *queueModel, cons []consumerView) {
 		rows = append(rows, *q.rows.at(i))
 	}
 	p.content.rows = rows
+	p.content.setColumns()
 	p.content.held = map[string]bool{}
 	for _, c := range cons {
 		for _, h := range c.Held {
@@ -109,25 +111,47 @@ func (p *queuePane) selected() (msgRow, bool) {
 // queueContent is the table's data: a header and the copied rows.
 type queueContent struct {
 	tview.TableContentReadOnly
-	rows []msgRow
-	held map[string]bool
+	queue string
+	rows  []msgRow
+	held  map[string]bool
+	// cols are the columns shown: "by" only once a consumer other than
+	// the queue's observer got a message, "headers" only when a message
+	// had some, so that narrow panes spend their width on what is there.
+	cols []string
 }
 
-var queueHeader = []string{"", "key", "headers", "body"}
+func (c *queueContent) setColumns() {
+	by, headers := false, false
+	for _, r := range c.rows {
+		by = by || r.Consumer != c.queue
+		headers = headers || r.Headers != ""
+	}
+	c.cols = append(c.cols[:0], "", "key")
+	if by {
+		c.cols = append(c.cols, "by")
+	}
+	if headers {
+		c.cols = append(c.cols, "headers")
+	}
+	c.cols = append(c.cols, "body")
+}
 
 func (c *queueContent) GetRowCount() int    { return len(c.rows) + 1 }
-func (c *queueContent) GetColumnCount() int { return len(queueHeader) }
+func (c *queueContent) GetColumnCount() int { return len(c.cols) }
 
 func (c *queueContent) GetCell(row, col int) *tview.TableCell {
-	if row == 0 {
-		return tview.NewTableCell(queueHeader[col]).SetTextColor(tcell.ColorYellow).SetSelectable(false)
+	if col < 0 || col >= len(c.cols) {
+		return nil
 	}
-	if row > len(c.rows) || col >= len(queueHeader) {
+	if row == 0 {
+		return tview.NewTableCell(c.cols[col]).SetTextColor(tcell.ColorYellow).SetSelectable(false)
+	}
+	if row > len(c.rows) {
 		return nil
 	}
 	r := c.rows[row-1]
-	switch col {
-	case 0:
+	switch c.cols[col] {
+	case "":
 		// R = redelivered; H = held unacked by a manual consumer; then the
 		// ack outcome, if any.
 		flag := ""
@@ -146,9 +170,17 @@ func (c *queueContent) GetCell(row, col int) *tview.TableCell {
 			color = tcell.ColorGray
 		}
 		return tview.NewTableCell(flag).SetTextColor(color)
-	case 1:
+	case "key":
 		return tview.NewTableCell(tview.Escape(r.RoutingKey)).SetMaxWidth(24)
-	case 2:
+	case "by":
+		// Which consumer got it: this is what shows round-robin. The
+		// observer named after the queue is left blank.
+		by := r.Consumer
+		if by == c.queue {
+			by = ""
+		}
+		return tview.NewTableCell(tview.Escape(by)).SetMaxWidth(12).SetTextColor(tcell.ColorYellow)
+	case "headers":
 		return tview.NewTableCell(tview.Escape(r.Headers)).SetMaxWidth(20).SetTextColor(tcell.ColorAqua)
 	default:
 		return tview.NewTableCell(tview.Escape(r.Body)).SetMaxWidth(24).SetTextColor(tcell.ColorGray)

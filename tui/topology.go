@@ -202,6 +202,9 @@ func (a *App) statusText() string {
 	if m.version != "" {
 		s += " [gray]" + tview.Escape(m.version) + "[-]"
 	}
+	if m.dropped > 0 {
+		s += fmt.Sprintf(" [orange]%d events dropped (flood)[-]", m.dropped)
+	}
 	if m.busy != "" {
 		s += " [yellow]" + tview.Escape(m.busy) + "...[-]"
 	}
