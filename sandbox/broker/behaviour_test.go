@@ -350,3 +350,41 @@ func TestBasicRecoverRequeues(t *testing.T) {
 		}
 	})
 }
+
+func TestAutoDeleteExchangeGoesWithItsLastBinding(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		c := dial(t, b.url)
+		ch := openChannel(t, c)
+		x := uniq("autox")
+		defer cleanupNames(t, b.url, nil, []string{x})
+		if err := ch.ExchangeDeclare(x, "direct", false, true, false, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		q := mustQueue(t, ch, nil)
+		if err := ch.QueueBind(q, "k", x, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := ch.QueueUnbind(q, "k", x, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := openChannel(t, c).ExchangeDeclarePassive(x, "direct", false, true, false, false, nil); err == nil {
+			t.Fatal("auto-delete exchange still there after its last binding went")
+		}
+	})
+}
+
+func TestZeroTTLDeliversOnlyToWaitingConsumers(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		ch := openChannel(t, dial(t, b.url))
+		src, dlq := deadLetterPair(t, ch, amqp.Table{"x-message-ttl": int32(0)})
+		publish(t, ch, "", src, "nobody-home", amqp.Publishing{})
+		if d := recv(t, mustConsume(t, ch, dlq, true)); string(d.Body) != "nobody-home" {
+			t.Fatalf("dead-lettered %s", d.Body)
+		}
+		ds := mustConsume(t, ch, src, true)
+		publish(t, ch, "", src, "taken", amqp.Publishing{})
+		if d := recv(t, ds); string(d.Body) != "taken" {
+			t.Fatalf("consumer got %s", d.Body)
+		}
+	})
+}
