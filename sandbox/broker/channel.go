@@ -35,7 +35,7 @@ type channel struct {
 	tx          bool
 	txPublishes []txPublish
 	txAcks      []txAck
-	closeSent   bool // channel.close sent; waiting for close-ok
+	closeSent   bool   // channel.close sent; waiting for close-ok
 	lastQueue   string // most recently declared queue: what "" means
 	publish     *wire.BasicPublish
 	content     *message

@@ -26,7 +26,11 @@ type errEnv struct {
 func (e *errEnv) other() *amqp.Connection { return dial(e.t, e.b.url) }
 
 func (e *errEnv) q(name string) string { n := e.n(name); e.queues = append(e.queues, n); return n }
-func (e *errEnv) x(name string) string { n := e.n(name); e.exchanges = append(e.exchanges, n); return n }
+func (e *errEnv) x(name string) string {
+	n := e.n(name)
+	e.exchanges = append(e.exchanges, n)
+	return n
+}
 
 // sync forces a round trip, returning the error that closed the channel
 // (or connection) after an asynchronous method such as publish or ack.

@@ -2,8 +2,8 @@ package broker
 
 import (
 	"fmt"
-	"time"
 	"testing"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/warrenmq/warren/sandbox/broker/wire"

@@ -10,9 +10,9 @@ type txPublish struct {
 }
 
 type txAck struct {
-	tag               uint64
-	multiple, ack     bool
-	requeue           bool
+	tag           uint64
+	multiple, ack bool
+	requeue       bool
 }
 
 // handleTx runs the tx class.

@@ -2,8 +2,8 @@ package broker
 
 import (
 	"crypto/rand"
-	"errors"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -57,8 +57,12 @@ func newVHost(s *Server, name string) *vhost {
 	return v
 }
 
-func (v *vhost) queueRes(name string) string    { return fmt.Sprintf("queue '%s' in vhost '%s'", name, v.name) }
-func (v *vhost) exchangeRes(name string) string { return fmt.Sprintf("exchange '%s' in vhost '%s'", name, v.name) }
+func (v *vhost) queueRes(name string) string {
+	return fmt.Sprintf("queue '%s' in vhost '%s'", name, v.name)
+}
+func (v *vhost) exchangeRes(name string) string {
+	return fmt.Sprintf("exchange '%s' in vhost '%s'", name, v.name)
+}
 
 func (v *vhost) noQueue(name string) *wire.Error {
 	return wire.Errorf(wire.NotFound, "no queue '%s' in vhost '%s'", name, v.name)
