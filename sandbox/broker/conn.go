@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,6 +174,12 @@ func (c *conn) writeLoop() {
 				}
 			}
 			clear(batch)
+			if c.outLen.Load() == 0 {
+				// let the goroutines feeding this connection (its reader,
+				// publishers' deliveries) add more before paying for a
+				// flush: fewer, fuller writes
+				runtime.Gosched()
+			}
 		}
 		if !broken {
 			if err := w.Flush(); err != nil {

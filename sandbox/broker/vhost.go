@@ -78,14 +78,13 @@ func inequivalent(arg, what string, received, current any) *wire.Error {
 	return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received '%v' but current is '%v'", arg, what, received, current)
 }
 
-// exchangeDeclare declares (or, passive, checks) an exchange; newKind tells
-// whether RabbitMQ 3.x (503) or 4.x (406) wording applies to an unknown type.
+// exchangeDeclare declares (or, passive, checks) an exchange.
 func (v *vhost) exchangeDeclare(m *wire.ExchangeDeclare) *wire.Error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	x := v.exchanges[m.Exchange]
 	if m.Passive {
-		if x == nil || m.Exchange == "" && false {
+		if x == nil {
 			return v.noExchange(m.Exchange)
 		}
 		return nil
