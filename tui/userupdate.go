@@ -167,7 +167,8 @@ func (f *flowPage) leave() {
 	}
 	f.submit("stop the user-update services", func(ctx context.Context) {
 		f.stopRun(ctx)
-		f.logf("yellow", "page left: both services stopped, their exchanges and queues deleted")
+		// The main page's log: that is where the user is now.
+		a.logf("yellow", "user-update services stopped; their exchanges and queues deleted")
 	})
 }
 
@@ -335,6 +336,8 @@ func (f *flowPage) doUpdate(ctx context.Context, id int64, name string) {
 		switch {
 		case errors.As(err, &in):
 			f.st.hint = "[red]400 " + in.Reason
+			f.st.log.push(logLine{At: time.Now(), Color: "red", Text: fmt.Sprintf("POST /users/%d -> 400 %s", id, in.Reason)})
+			f.st.logSeen++
 			f.st.request = fmt.Sprintf("POST /users/%d", id)
 			f.st.stages[flowReq] = flowStage{Detail: "400 Bad Request: nothing stored, nothing published", Color: "red"}
 			f.st.focus = ""

@@ -97,7 +97,7 @@ func (s *flowState) apply(e userupdate.Event) {
 			if strings.Contains(e.Note, "stopped") {
 				s.stages[flowConsumer] = flowStage{Detail: "stopped: messages wait, ready, in the queue", Color: "yellow"}
 			} else if strings.Contains(e.Note, "started") {
-				s.stages[flowConsumer] = flowStage{Detail: strings.TrimPrefix(shortConsumer(e.Note), "consumer "), Color: "green"}
+				s.stages[flowConsumer] = flowStage{Detail: "running: basic.consume on the queue", Color: "green"}
 			}
 		}
 	case userupdate.EventDeclared:

@@ -65,9 +65,9 @@ func (f *flowPage) build() *flowWidgets {
 		AddItem(w.users, 0, 1, false).
 		AddItem(w.outbox, 0, 1, false)
 	body := tview.NewFlex().
-		AddItem(left, 0, 3, true).
-		AddItem(w.path, 0, 4, false).
-		AddItem(w.profiles, 0, 3, false)
+		AddItem(left, 0, 5, true).
+		AddItem(w.path, 0, 8, false).
+		AddItem(w.profiles, 0, 5, false)
 	w.root = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(body, 0, 3, true).
 		AddItem(w.log, 0, 1, false).
@@ -101,7 +101,7 @@ func (f *flowPage) bindings() []binding {
 		k(flowScopeForm, tcell.KeyEnter, "Enter", "POST", true, f.post),
 		k(flowScopeForm, tcell.KeyUp, "↑↓", "field", true, f.moveField),
 		k(flowScopeForm, tcell.KeyDown, "↓", "", true, f.moveField),
-		k(flowScopeForm, tcell.KeyEscape, "Esc", "leave the form", true, func() { a.app.SetFocus(f.w.log) }),
+		k(flowScopeForm, tcell.KeyEscape, "Esc", "leave form", true, func() { a.app.SetFocus(f.w.log) }),
 	}
 }
 
@@ -157,7 +157,7 @@ func (f *flowPage) post() {
 	idText := strings.TrimSpace(f.w.id.GetText())
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil || id <= 0 {
-		f.w.hint.SetText("[red]404: the id must be a positive number")
+		f.w.hint.SetText("[red]404: the id must be > 0")
 		return
 	}
 	name := f.w.name.GetText()
@@ -248,7 +248,7 @@ func (f *flowPage) usersText(width int) string {
 func (f *flowPage) outboxText(width int) string {
 	st := &f.st
 	if len(st.outbox) == 0 {
-		return "[gray]empty: each POST adds an event here"
+		return "[gray]empty"
 	}
 	var b strings.Builder
 	for i := len(st.outbox) - 1; i >= 0; i-- {
@@ -298,11 +298,18 @@ func (f *flowPage) pathText(width int) string {
 		"exchange " + shortName(n.Exchange, n) + " (topic)",
 		"binding  " + n.ProfileBinding,
 		"queue    " + shortName(n.ProfileQueue, n),
-		"consumer manual ack",
+		"consumer (manual ack, prefetch 1)",
 		"ack",
 	}
 	if st.request == "" {
 		heads[flowReq] = "request  POST /users/{id}"
+	}
+	if width < 44 {
+		// Narrow: the names matter more than the alignment.
+		for i := range heads {
+			word, rest, _ := strings.Cut(heads[i], " ")
+			heads[i] = word + " " + strings.TrimSpace(strings.TrimSuffix(rest, " (topic)"))
+		}
 	}
 	var b strings.Builder
 	for i, s := range st.stages {
@@ -350,8 +357,9 @@ func (f *flowPage) pathText(width int) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// barText is the key bar, generated from the key table, with the switches'
-// state, and the services' connections.
+// barText is the key bar, generated from the key table: the first line
+// the switches with their state, the second the other keys of the current
+// mode (form or page) and the services' connections.
 func (f *flowPage) barText() string {
 	st := &f.st
 	state := map[rune]string{
@@ -360,27 +368,38 @@ func (f *flowPage) barText() string {
 		'z': onOff(st.stopped, "[yellow]STOPPED[-]", onOff(st.consumes || !st.running, "running", "starting")),
 	}
 	typing := f.typing()
-	var parts []string
+	var switches, others []string
 	seen := map[string]bool{}
 	for _, k := range f.w.keys {
-		if k.Description == "" || (typing && !k.Typing) || (!typing && k.Scope == flowScopeForm) || seen[k.Description] {
+		if k.Description == "" || seen[k.Description] {
+			continue
+		}
+		p := "[aqua]" + tview.Escape(k.Label) + "[-] " + k.Description
+		if s, ok := state[k.Rune]; ok && k.Key == tcell.KeyRune {
+			switches = append(switches, p+": "+s)
+			seen[k.Description] = true
+			continue
+		}
+		if k.Key == tcell.KeyRune && k.Rune == 'r' {
+			switches = append(switches, p)
+			seen[k.Description] = true
+			continue
+		}
+		if (typing && (!k.Typing || k.Scope != flowScopeForm)) || (!typing && k.Scope == flowScopeForm) || k.Label == "Shift-Tab" || k.Label == "Ctrl-C" {
 			continue
 		}
 		seen[k.Description] = true
-		p := "[aqua]" + tview.Escape(k.Label) + "[-] " + k.Description
-		if s, ok := state[k.Rune]; ok && k.Key == tcell.KeyRune {
-			p += ": " + s
-		}
-		parts = append(parts, p)
+		others = append(others, p)
 	}
 	up := func(name string, ok bool) string {
-		return name + " " + onOff(ok, "[green]connected[-]", "[red]not connected[-]")
+		return name + " " + onOff(ok, "[green]✓[-]", "[red]✗[-]")
 	}
 	status := "[gray]services stopped[-]"
 	if st.running {
-		status = up("user-service", st.userUp) + " · " + up("profile-service", st.profUp)
+		status = up("user-service", st.userUp) + " " + up("profile-service", st.profUp)
 	}
-	return " " + strings.Join(parts, "  ") + "\n [::b]" + tview.Escape(f.a.sess.Broker()) + "[::-] " + status
+	line1 := " " + strings.Join(switches, " · ")
+	return line1 + "\n " + strings.Join(others, "  ") + " [gray]│[-] " + status
 }
 
 func onOff(b bool, on, off string) string {
