@@ -162,6 +162,9 @@ func start(t *testing.T, b testBroker, w, h int, scs []scenarios.Scenario, opts 
 		AfterDraw: func(tcell.Screen) {
 			// Read the screen here, on the event loop right after a draw:
 			// from the test goroutine it would race with the next draw.
+			// tview calls this hook before it shows what it drew, so show
+			// it first: GetContents reads what has been shown.
+			screen.Show()
 			txt := screenText(screen)
 			hs.mu.Lock()
 			hs.last = txt
