@@ -233,3 +233,50 @@ func TestDisagreementIsFlagged(t *testing.T) {
 		})
 	}
 }
+
+// Manual ack with prefetch 1: the second message waits, ready, until the
+// first is acked; then it is delivered and held in turn.
+func TestManualAckWithPrefetch(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			hs, topic := chooseTopic(t, b, 140, 40)
+			q1 := topic.Topology.Queues[0].Name
+			toQ1 := func() {
+				hs.key(tcell.KeyEscape)
+				hs.key(tcell.KeyTab)
+				hs.key(tcell.KeyTab)
+			}
+			publish := func(key string) {
+				hs.typeText("p")
+				hs.typeText(key)
+				hs.key(tcell.KeyEnter)
+			}
+			toQ1()
+			hs.typeText("m")
+			hs.waitText(q1 + " r:0 u:0 [manual]")
+			hs.typeText("+")
+			hs.waitText(q1 + " r:0 u:0 [manual pf1]")
+
+			publish("first.orange.one")
+			hs.waitFor("the first message held", func(s string) bool {
+				return rowFlag(pane(s, q1), "first.orange.one") == "H"
+			})
+			hs.key(tcell.KeyEscape)
+			publish("second.orange.two")
+			s := hs.waitText(q1 + " r:1 u:1 [manual pf1]")
+			if rowFlag(pane(s, q1), "second.orange.two") != "(no row)" {
+				t.Fatalf("prefetch 1 let a second unacked message through:\n%s", pane(s, q1))
+			}
+			if strings.Contains(s, "DISAGREE") {
+				t.Errorf("a message waiting behind prefetch was called a disagreement:\n%s", s)
+			}
+
+			toQ1()
+			hs.typeText("a") // ack the oldest held message
+			hs.waitFor("the first acked and the second delivered", func(s string) bool {
+				p := pane(s, q1)
+				return rowFlag(p, "first.orange.one") == "✓" && rowFlag(p, "second.orange.two") == "H"
+			})
+		})
+	}
+}
