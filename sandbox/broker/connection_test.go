@@ -237,3 +237,53 @@ func TestConnectionBlockedOnMemoryWatermark(t *testing.T) {
 }
 
 var _ = strings.Repeat
+
+func TestVHostsAreSeparate(t *testing.T) {
+	s := startBroker(t, Options{VHosts: []string{"/", "dev"}})
+	port := s.Addr().(*net.TCPAddr).Port
+	dev := openChannel(t, dial(t, fmt.Sprintf("amqp://guest:guest@127.0.0.1:%d/dev", port)))
+	root := openChannel(t, dial(t, s.URL()))
+	if _, err := dev.QueueDeclare("only-in-dev", false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := root.QueueDeclarePassive("only-in-dev", false, false, false, false, nil)
+	var ae *amqp.Error
+	if !errors.As(err, &ae) || ae.Reason != "NOT_FOUND - no queue 'only-in-dev' in vhost '/'" {
+		t.Fatalf("vhost '/' sees dev's queue: %v", err)
+	}
+}
+
+func TestBlockedPublisherIsHeld(t *testing.T) {
+	s := startBroker(t, Options{MemoryHighWatermark: 100})
+	c := dial(t, s.URL())
+	ch := openChannel(t, c)
+	q := mustQueue(t, ch, nil)
+	publish(t, ch, "", q, strings.Repeat("x", 200), amqp.Publishing{}) // raises the alarm
+	held := make(chan error, 1)
+	go func() {
+		// the next publish is not routed while the alarm is on: its
+		// connection stops being read, so this declare waits too
+		publish(t, ch, "", q, "second", amqp.Publishing{})
+		_, err := ch.QueueDeclarePassive(q, false, false, true, false, nil)
+		held <- err
+	}()
+	select {
+	case err := <-held:
+		t.Fatalf("the blocked connection was served (%v)", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	// the queue is drained (from inside: its own connection is held and
+	// it is exclusive): the alarm clears, the publisher goes on
+	s.vhosts["/"].mu.RLock()
+	qq := s.vhosts["/"].queues[q]
+	s.vhosts["/"].mu.RUnlock()
+	qq.purge()
+	select {
+	case err := <-held:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("publisher still held after the alarm cleared")
+	}
+}
