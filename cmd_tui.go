@@ -79,7 +79,7 @@ func runTUI(cmd *cobra.Command, args []string) error {
 	}
 	defer stop()
 	dialCtx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
-	sess, err := sandbox.Dial(dialCtx, url, sandbox.Options{Label: label, Reconnect: true, ConnectionName: "warren tui"})
+	sess, err := sandbox.Dial(dialCtx, url, sandbox.Options{Label: label, Reconnect: true, ConnectionName: "warren tui", EventBuffer: 8192})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", sandbox.MaskURL(url), err)

@@ -340,6 +340,11 @@ func (a *App) startBackground() {
 	go a.ticker()
 }
 
+// pumpBatch is how many waiting events the pump folds in under one lock:
+// under a flood, locking once per event would make the pump the
+// bottleneck and the Session would drop events.
+const pumpBatch = 512
+
 // pump folds Session events into the model. It never touches widgets.
 func (a *App) pump() {
 	defer a.bgWG.Done()
@@ -353,7 +358,9 @@ func (a *App) pump() {
 				events = nil
 				continue
 			}
-			a.m.apply(ev)
+			if !a.applyBatch(ev, events) {
+				events = nil
+			}
 		case reply := <-a.pumpSync:
 			// Everything already in the channel happened before the
 			// worker asked: fold it in before answering.
@@ -368,6 +375,26 @@ func (a *App) pump() {
 			close(reply)
 		}
 	}
+}
+
+// applyBatch applies ev and up to pumpBatch events already waiting, under
+// one lock. It reports false when the channel was closed.
+func (a *App) applyBatch(ev sandbox.Event, events <-chan sandbox.Event) bool {
+	a.m.mu.Lock()
+	defer a.m.mu.Unlock()
+	a.m.applyLocked(ev)
+	for range pumpBatch {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return false
+			}
+			a.m.applyLocked(ev)
+		default:
+			return true
+		}
+	}
+	return true
 }
 
 // syncPump waits until the pump has applied every event the Session had

@@ -36,7 +36,7 @@ func TestFloodStaysResponsiveAndBounded(t *testing.T) {
 
 			s := hs.waitText(fmt.Sprintf("flood: %d published", n))
 			elapsed := time.Since(start)
-			t.Logf("%s: %d messages in %s", b.name, n, elapsed.Round(time.Millisecond))
+			t.Logf("%s: %d messages in %s; the Session dropped %d events", b.name, n, elapsed.Round(time.Millisecond), hs.sess.Dropped())
 			if !strings.Contains(pane(s, q1), "quick.orange.rabbit") {
 				t.Errorf("Q1 shows no flooded message:\n%s", pane(s, q1))
 			}

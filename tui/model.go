@@ -21,7 +21,7 @@ const (
 	maxBodyPreview  = 48
 	// A flood would turn the log into a blur: past this many delivery lines
 	// a second, deliveries are counted and summed up once a second instead.
-	maxDeliveryLinesPerSecond = 12
+	maxDeliveryLinesPerSecond = 5
 )
 
 // ring is a bounded FIFO: pushing onto a full ring drops the oldest item.
@@ -189,6 +189,12 @@ func (m *model) addQueue(name string) *queueModel {
 func (m *model) apply(ev sandbox.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.applyLocked(ev)
+}
+
+// applyLocked is apply for a caller that holds mu (the pump applies a
+// flood's events in batches, one lock per batch).
+func (m *model) applyLocked(ev sandbox.Event) {
 	m.dirty = true
 	switch ev.Kind {
 	case sandbox.EventDelivery:

@@ -80,7 +80,12 @@ func (p *queuePane) update(q *queueModel, cons []consumerView) {
 		}
 		cs = append(cs, s)
 	}
-	p.table.SetTitle(tview.Escape(fmt.Sprintf(" %s r:%s u:%d [%s] ", q.name, ready, unacked, strings.Join(cs, "|"))))
+	title := fmt.Sprintf(" %s r:%s u:%d [%s] ", q.name, ready, unacked, strings.Join(cs, "|"))
+	if q.delivered > 0 {
+		// How many deliveries Warren's consumers got: what a flood did.
+		title += fmt.Sprintf("got %d ", q.delivered)
+	}
+	p.table.SetTitle(tview.Escape(title))
 
 	rows := p.content.rows[:0]
 	// Newest first, so the latest message is at the top where it is seen.
