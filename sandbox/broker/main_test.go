@@ -83,3 +83,5 @@ func noDelivery(t testing.TB, ch *amqp.Channel, ds <-chan amqp.Delivery) {
 }
 
 var _ = os.Getenv
+
+func amqpPublishing() amqp.Publishing { return amqp.Publishing{} }
