@@ -51,9 +51,9 @@ func deadLettered(m *message, q *queue, reason string, now time.Time) (*message,
 		h[k] = val
 	}
 	if q.qa.dlrk != nil {
+		// RabbitMQ 4 keeps the CC header (3.x dropped it) but routes the
+		// dead letter by x-dead-letter-routing-key alone
 		nm.routingKey = *q.qa.dlrk
-		delete(h, "CC")
-		delete(h, "BCC")
 	}
 	rks := make([]any, len(keys))
 	for i, k := range keys {

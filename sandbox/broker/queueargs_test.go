@@ -215,3 +215,19 @@ func TestDeadLetterCycleDropped(t *testing.T) {
 		}
 	})
 }
+
+func TestDeadLetterRoutingKeysKeepCCNotBCC(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		ch := openChannel(t, dial(t, b.url))
+		src, dlq := deadLetterPair(t, ch, amqp.Table{"x-message-ttl": int32(0)})
+		publish(t, ch, "", src, "cc", amqp.Publishing{Headers: amqp.Table{"CC": []any{"cc-1"}, "BCC": []any{"bcc-1"}}})
+		d := recv(t, mustConsume(t, ch, dlq, true))
+		if _, ok := d.Headers["BCC"]; ok {
+			t.Fatal("BCC header delivered")
+		}
+		rks, _ := death(t, d)["routing-keys"].([]any)
+		if fmt.Sprint(rks) != fmt.Sprintf("[%s cc-1]", src) {
+			t.Fatalf("x-death routing-keys %v, want [%s cc-1]", rks, src)
+		}
+	})
+}
