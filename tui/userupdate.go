@@ -82,8 +82,11 @@ type flowState struct {
 	stages     [flowStages]flowStage
 	request    string // the last POST, as the request stage's header
 	comp       flowStage
-	focus      string // message id of the latest event on the path: its stages are lit
-	queueReady bool   // the profile queue was declared: its counts may be asked for
+	compRank   int                 // how far the compensation shown in comp got (see setComp)
+	focus      string              // message id of the latest event on the path: its stages are lit
+	trails     map[string][]string // what happened to each recent message, in order
+	trailOrder []string            // their ids, oldest first (bounded by flowTrails)
+	queueReady bool                // the profile queue was declared: its counts may be asked for
 
 	users    []userupdate.User
 	profiles []userupdate.Profile

@@ -41,6 +41,7 @@ func (s *flowState) apply(e userupdate.Event) {
 		}
 	}
 	profile := e.Service == "profile-service"
+	s.addTrail(id, e)
 	switch e.Kind {
 	case userupdate.EventStored:
 		s.request = fmt.Sprintf("POST /users/%d full_name=%s", e.UserID, e.FullName)
@@ -56,7 +57,7 @@ func (s *flowState) apply(e userupdate.Event) {
 		lit(flowBinding, "yellow", "no binding matched "+e.RoutingKey)
 	case userupdate.EventDelivered:
 		if !profile {
-			lit(flowReq, "yellow", "compensation delivered to the user service")
+			s.setComp(2, flowStage{Detail: "compensation delivered to the user service", MsgID: id, Color: "yellow"})
 			return
 		}
 		re, color := "", "green"
@@ -85,12 +86,15 @@ func (s *flowState) apply(e userupdate.Event) {
 	case userupdate.EventRefused:
 		s.refuseArmed = false
 		reason, _, _ := strings.Cut(e.Note, ";")
-		lit(flowConsumer, "red", "refused: "+reason)
+		if !strings.HasPrefix(reason, "refused") {
+			reason = "refused: " + reason
+		}
+		lit(flowConsumer, "red", reason)
 		lit(flowAck, "red", "basic.nack requeue=false: dead-lettered to "+shortName(n.DeadLetterQueue, n))
 	case userupdate.EventCompensation:
-		s.comp = flowStage{Detail: "compensation: " + e.RoutingKey + " published", MsgID: id, Color: "yellow"}
+		s.setComp(1, flowStage{Detail: "compensation: " + e.RoutingKey + " published", MsgID: id, Color: "yellow"})
 	case userupdate.EventRolledBack:
-		s.comp = flowStage{Detail: "user service rolled back: " + rolledBackNote(e), MsgID: id, Color: "red"}
+		s.setComp(3, flowStage{Detail: "user service rolled back: " + rolledBackNote(e), MsgID: id, Color: "red"})
 		s.focus = id
 	case userupdate.EventConsumer:
 		if profile {
@@ -117,7 +121,7 @@ func rolledBackNote(e userupdate.Event) string {
 // shortConsumer drops the consumer tag from "consumer ctag-... started (...)".
 func shortConsumer(note string) string {
 	f := strings.Fields(note)
-	if len(f) > 2 && f[0] == "consumer" {
+	if len(f) > 2 && f[0] == "consumer" && f[2] == "started" {
 		return "consumer " + strings.Join(f[2:], " ")
 	}
 	return note
@@ -216,4 +220,48 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// flowTrails bounds how many messages' trails are kept.
+const flowTrails = 16
+
+// addTrail records what happened to a message, for the path pane's
+// "so far" line. Callers hold f.mu.
+func (s *flowState) addTrail(id string, e userupdate.Event) {
+	if id == "" {
+		return
+	}
+	step := string(e.Kind)
+	switch {
+	case e.Kind == userupdate.EventDelivered && e.Service == "user-service":
+		step = "compensation delivered"
+	case e.Kind == userupdate.EventAcked && e.Service == "user-service":
+		return
+	case e.Redelivered && e.Kind == userupdate.EventDelivered:
+		step = "redelivered"
+	}
+	if s.trails == nil {
+		s.trails = map[string][]string{}
+	}
+	if _, ok := s.trails[id]; !ok {
+		if len(s.trailOrder) == flowTrails {
+			delete(s.trails, s.trailOrder[0])
+			s.trailOrder = s.trailOrder[1:]
+		}
+		s.trailOrder = append(s.trailOrder, id)
+	}
+	if t := s.trails[id]; len(t) < 32 {
+		s.trails[id] = append(t, step)
+	}
+}
+
+// setComp shows the compensation's progress. The services report its steps
+// from different goroutines (the user service may roll back before the
+// profile service has reported publishing it), so a later step of the same
+// message is never replaced by an earlier one. Callers hold f.mu.
+func (s *flowState) setComp(rank int, st flowStage) {
+	if s.comp.MsgID == st.MsgID && s.compRank > rank {
+		return
+	}
+	s.comp, s.compRank = st, rank
 }

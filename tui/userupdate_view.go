@@ -39,7 +39,7 @@ func (f *flowPage) build() *flowWidgets {
 		return in
 	}
 	w.id = input("id", "1").SetText("1").SetAcceptanceFunc(tview.InputFieldInteger)
-	w.name = input("full_name", "usama")
+	w.name = input("full_name", "e.g. usama")
 	w.hint = tview.NewTextView().SetDynamicColors(true).SetText(flowFormHint)
 	w.form = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(w.id, 1, 0, false).
@@ -181,7 +181,8 @@ func (f *flowPage) render() {
 	w.outbox.SetText(f.outboxText(innerWidth(w.outbox)))
 	w.outbox.SetTitle(fmt.Sprintf(" Outbox (%d pending) ", st.pending))
 	w.profiles.SetText(f.profilesText(innerWidth(w.profiles)))
-	w.path.SetText(f.pathText(innerWidth(w.path)))
+	_, _, _, ph := w.path.GetInnerRect()
+	w.path.SetText(f.pathText(innerWidth(w.path), ph))
 	if p := flowNamePrefix(st.names); p != "" {
 		w.path.SetTitle(" Path of the event · " + tview.Escape(p) + "* ")
 	}
@@ -257,7 +258,7 @@ func (f *flowPage) outboxText(width int) string {
 		if !e.Sent {
 			state = "[yellow]… pending[-]"
 		}
-		head := fmt.Sprintf("#%d user %d ", e.Seq, e.UserID)
+		head := fmt.Sprintf("#%d id%d ", e.Seq, e.UserID)
 		fmt.Fprintf(&b, "%s%-*s %s\n", head, max(width-len(head)-10, 1), cut(e.FullName, width-len(head)-10), state)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
@@ -290,7 +291,7 @@ func (f *flowPage) profilesText(width int) string {
 // pathText is request -> exchange -> binding -> queue -> consumer -> ack,
 // each stage lit in its last event's color while that event is about the
 // latest message, dimmed once a newer message has moved on.
-func (f *flowPage) pathText(width int) string {
+func (f *flowPage) pathText(width, height int) string {
 	st := &f.st
 	n := st.names
 	heads := [flowStages]string{
@@ -298,7 +299,7 @@ func (f *flowPage) pathText(width int) string {
 		"exchange " + shortName(n.Exchange, n) + " (topic)",
 		"binding  " + n.ProfileBinding,
 		"queue    " + shortName(n.ProfileQueue, n),
-		"consumer (manual ack, prefetch 1)",
+		"consumer manual ack, prefetch 1",
 		"ack",
 	}
 	if st.request == "" {
@@ -308,7 +309,12 @@ func (f *flowPage) pathText(width int) string {
 		// Narrow: the names matter more than the alignment.
 		for i := range heads {
 			word, rest, _ := strings.Cut(heads[i], " ")
-			heads[i] = word + " " + strings.TrimSpace(strings.TrimSuffix(rest, " (topic)"))
+			rest = strings.TrimSpace(strings.TrimSuffix(rest, " (topic)"))
+			if i == flowReq {
+				heads[i] = rest // "POST ..." says it is the request
+			} else {
+				heads[i] = word + " " + rest
+			}
 		}
 	}
 	var b strings.Builder
@@ -331,7 +337,7 @@ func (f *flowPage) pathText(width int) string {
 			if st.statsOK && st.ready > 0 {
 				qc = "yellow"
 			}
-			if s.Detail != "" {
+			if s.Detail != "" && width >= 44 {
 				counts += " · " + shortID(s.MsgID) + " " + s.Detail
 			}
 			fmt.Fprintf(&b, "  [%s]%s[-]\n", qc, cut(counts, width-2))
@@ -342,7 +348,7 @@ func (f *flowPage) pathText(width int) string {
 		if detail == "" {
 			detail = "-"
 		}
-		if s.MsgID != "" {
+		if s.MsgID != "" && (width >= 44 || i == flowReq || i == flowConsumer) {
 			detail = shortID(s.MsgID) + " " + detail
 		}
 		fmt.Fprintf(&b, "  [%s]%s[-]\n", color, cut(detail, width-2))
@@ -352,7 +358,19 @@ func (f *flowPage) pathText(width int) string {
 		if st.comp.MsgID == st.focus {
 			color = st.comp.Color
 		}
-		fmt.Fprintf(&b, "[%s]↺ %s[-]", color, cut(st.comp.Detail, width-2))
+		fmt.Fprintf(&b, "[%s]↺ %s[-]\n", color, cut(st.comp.Detail, width-2))
+	}
+	// What happened to the lit message so far, in the rows left over.
+	if t := st.trails[st.focus]; len(t) > 0 {
+		used := strings.Count(b.String(), "\n")
+		room := height - used - 1
+		if room >= 2 {
+			lines := strings.Split(wrapWords(strings.Join(t, " → "), width), "\n")
+			if len(lines) > room-1 {
+				lines = append([]string{"…"}, lines[len(lines)-(room-2):]...)
+			}
+			fmt.Fprintf(&b, "\n[gray]%s so far:[-]\n%s\n", shortID(st.focus), strings.Join(lines, "\n"))
+		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
@@ -407,4 +425,23 @@ func onOff(b bool, on, off string) string {
 		return on
 	}
 	return off
+}
+
+// wrapWords breaks plain text into lines of at most width cells, at spaces.
+func wrapWords(s string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(s) {
+		n := tview.TaggedStringWidth(w)
+		if i > 0 && line+1+n > width {
+			b.WriteString("\n")
+			line = 0
+		} else if i > 0 {
+			b.WriteString(" ")
+			line++
+		}
+		b.WriteString(tview.Escape(w))
+		line += n
+	}
+	return b.String()
 }
