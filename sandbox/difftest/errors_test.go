@@ -48,6 +48,7 @@ func checkErrors(t *testing.T, o *Observer, url string) {
 
 	badXMatch := routing.Table{"x-match": "some"}
 	_, xmErr := model.ParseXMatch(badXMatch)
+	_, xmTypeErr := model.ParseXMatch(routing.Table{"x-match": int64(1)})
 	tests := []struct {
 		name string
 		want error
@@ -69,6 +70,10 @@ func checkErrors(t *testing.T, o *Observer, url string) {
 		{"bind with a bad x-match", xmErr, false,
 			func(ch *amqp.Channel) error {
 				return ch.QueueBind(queue, "", headers, false, amqp.Table{"x-match": "some"})
+			}},
+		{"bind with an x-match that is not a string", xmTypeErr, false,
+			func(ch *amqp.Channel) error {
+				return ch.QueueBind(queue, "", headers, false, amqp.Table{"x-match": int64(1)})
 			}},
 		{"declare an unknown exchange type", model.ErrUnknownExchangeType("x-nonsense"), true,
 			func(ch *amqp.Channel) error {
