@@ -280,3 +280,28 @@ func TestManualAckWithPrefetch(t *testing.T) {
 		})
 	}
 }
+
+// The mouse works: clicking a scenario in the list chooses it.
+func TestMouseChoosesScenario(t *testing.T) {
+	b := brokers(t)[0]
+	sfx := suffix()
+	topic := topicScenario(sfx)
+	hs := start(t, b, 120, 40, []scenarios.Scenario{directScenario(sfx), topic})
+	s := hs.waitText("Scenarios")
+	// Find the "topic" item on screen and click it.
+	clicked := false
+	for y, line := range strings.Split(s, "\n") {
+		if x := strings.Index(line, "topic "); x >= 0 && strings.HasPrefix(strings.TrimLeft(line, "║│ "), "topic") {
+			col := len([]rune(line[:x]))
+			hs.screen.InjectMouse(col, y, tcell.Button1, tcell.ModNone)
+			hs.screen.InjectMouse(col, y, tcell.ButtonNone, tcell.ModNone)
+			clicked = true
+			break
+		}
+	}
+	if !clicked {
+		t.Fatalf("no \"topic\" item in the scenario list:\n%s", s)
+	}
+	q1 := topic.Topology.Queues[0].Name
+	hs.waitText(q1 + " r:0")
+}
