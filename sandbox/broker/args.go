@@ -154,6 +154,7 @@ type queueArgs struct {
 	maxLength      int64 // -1 none
 	maxLengthBytes int64 // -1 none
 	overflow       string
+	maxPriority    int64 // -1: not a priority queue
 	dlx            *string // nil: no dead-letter exchange ("" is the default exchange)
 	dlrk           *string
 }
@@ -182,7 +183,7 @@ func intArg(v any) (int64, bool) {
 
 // parseQueueArgs validates a queue's arguments with RabbitMQ's reply texts.
 func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
-	qa := queueArgs{messageTTL: -1, maxLength: -1, maxLengthBytes: -1, overflow: "drop-head"}
+	qa := queueArgs{messageTTL: -1, maxLength: -1, maxLengthBytes: -1, overflow: "drop-head", maxPriority: -1}
 	invalid := func(k string, why string) *wire.Error {
 		return wire.Errorf(wire.PreconditionFailed, "invalid arg '%s' for %s: %s", k, what, why)
 	}
@@ -219,6 +220,14 @@ func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
 	if _, ok := args["x-max-length-bytes"]; ok {
 		if qa.maxLengthBytes, err = integer("x-max-length-bytes", true); err != nil {
 			return qa, err
+		}
+	}
+	if _, ok := args["x-max-priority"]; ok {
+		if qa.maxPriority, err = integer("x-max-priority", true); err != nil {
+			return qa, err
+		}
+		if qa.maxPriority > 255 {
+			return qa, invalid("x-max-priority", fmt.Sprintf("{max_value_exceeded,%d}", qa.maxPriority))
 		}
 	}
 	if v, ok := args["x-overflow"]; ok {

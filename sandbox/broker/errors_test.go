@@ -268,6 +268,11 @@ var errCases = []errCase{
 		_, err := e.ch.QueueDeclare(q, false, true, false, false, amqp.Table{"x-expires": int32(0)})
 		return err, fmt.Sprintf("PRECONDITION_FAILED - invalid arg 'x-expires' for queue '%s' in vhost '/': {value_zero,0}", q)
 	}},
+	{name: "x-max-priority above 255", code: 406, run: func(e *errEnv) (error, string) {
+		q := e.n("q")
+		_, err := e.ch.QueueDeclare(q, false, true, false, false, amqp.Table{"x-max-priority": int32(256)})
+		return err, fmt.Sprintf("PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue '%s' in vhost '/': {max_value_exceeded,256}", q)
+	}},
 	{name: "unknown x-overflow", code: 406, run: func(e *errEnv) (error, string) {
 		q := e.n("q")
 		_, err := e.ch.QueueDeclare(q, false, true, false, false, amqp.Table{"x-overflow": "foo"})

@@ -20,20 +20,38 @@ type entry struct {
 	redelivered bool
 	expiresAt   int64 // unix nanoseconds; 0 never
 	zeroTTL     bool  // TTL 0: delivered at once to a consumer or expired
+	prio        uint8 // effective priority in a priority queue (x-max-priority)
 }
 
-// readyList is a queue's ready messages in seq order: appends at the tail,
-// pops at the head, and requeues insert back at their original position.
+// before reports whether a goes ahead of b: higher priority first, then
+// publish order.
+func (a *entry) before(b *entry) bool {
+	if a.prio != b.prio {
+		return a.prio > b.prio
+	}
+	return a.seq < b.seq
+}
+
+// readyList is a queue's ready messages in delivery order (priority, then
+// seq): appends at the tail, pops at the head, and requeues insert back at
+// their original position.
 type readyList struct {
-	items []*entry
-	head  int
+	items    []*entry
+	head     int
+	priority bool // a priority queue: push inserts by priority
 }
 
 func (r *readyList) len() int { return len(r.items) - r.head }
 
 func (r *readyList) front() *entry { return r.items[r.head] }
 
-func (r *readyList) push(e *entry) { r.items = append(r.items, e) }
+func (r *readyList) push(e *entry) {
+	if r.priority && r.len() > 0 && e.before(r.items[len(r.items)-1]) {
+		r.insert(e)
+		return
+	}
+	r.items = append(r.items, e)
+}
 
 func (r *readyList) pop() *entry {
 	e := r.items[r.head]
@@ -58,7 +76,7 @@ func (r *readyList) insert(e *entry) {
 	lo, hi := 0, len(live)
 	for lo < hi {
 		mid := (lo + hi) / 2
-		if live[mid].seq < e.seq {
+		if live[mid].before(e) {
 			lo = mid + 1
 		} else {
 			hi = mid

@@ -77,6 +77,7 @@ type deadLetter struct {
 
 func newQueue(v *vhost, name string, durable, exclusive, autoDelete bool, owner *conn, args routing.Table, qa queueArgs) *queue {
 	q := &queue{v: v, name: name, durable: durable, exclusive: exclusive, autoDelete: autoDelete, args: args, qa: qa}
+	q.ready.priority = qa.maxPriority >= 0
 	if exclusive {
 		q.owner = owner
 	}
@@ -101,6 +102,9 @@ func (q *queue) enqueue(m *message, perMsgTTL int64, now int64) (bool, []deadLet
 	}
 	e := &entry{msg: m, seq: q.nextSeq}
 	q.nextSeq++
+	if q.qa.maxPriority >= 0 {
+		e.prio = uint8(min(int64(m.props.Priority), q.qa.maxPriority))
+	}
 	ttl := q.qa.messageTTL
 	if perMsgTTL >= 0 && (ttl < 0 || perMsgTTL < ttl) {
 		ttl = perMsgTTL

@@ -231,3 +231,25 @@ func TestDeadLetterRoutingKeysKeepCCNotBCC(t *testing.T) {
 		}
 	})
 }
+
+func TestPriorityQueue(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		ch := openChannel(t, dial(t, b.url))
+		q := mustQueue(t, ch, amqp.Table{"x-max-priority": int32(5)})
+		for i, p := range []uint8{0, 3, 9, 1, 3, 5} {
+			publish(t, ch, "", q, fmt.Sprint(i), amqp.Publishing{Priority: p})
+		}
+		var got []string
+		for range 7 {
+			d := mustGet(t, ch, q)
+			got = append(got, fmt.Sprintf("%s/p%d", d.Body, d.Priority))
+			if len(got) == 2 {
+				d.Nack(false, true) // back in its place among the priority-5 messages
+			}
+		}
+		// 9 counts as the maximum, 5; equal priorities keep publish order
+		if want := "[2/p9 5/p5 5/p5 1/p3 4/p3 3/p1 0/p0]"; fmt.Sprint(got) != want {
+			t.Fatalf("order %v, want %s", got, want)
+		}
+	})
+}
