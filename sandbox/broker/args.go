@@ -154,7 +154,7 @@ type queueArgs struct {
 	maxLength      int64 // -1 none
 	maxLengthBytes int64 // -1 none
 	overflow       string
-	maxPriority    int64 // -1: not a priority queue
+	maxPriority    int64   // -1: not a priority queue
 	dlx            *string // nil: no dead-letter exchange ("" is the default exchange)
 	dlrk           *string
 }
