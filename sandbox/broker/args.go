@@ -155,6 +155,7 @@ type queueArgs struct {
 	maxLengthBytes int64 // -1 none
 	overflow       string
 	maxPriority    int64   // -1: not a priority queue
+	singleActive   bool    // x-single-active-consumer: only the first consumer receives
 	dlx            *string // nil: no dead-letter exchange ("" is the default exchange)
 	dlrk           *string
 }
@@ -229,6 +230,13 @@ func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
 		if qa.maxPriority > 255 {
 			return qa, invalid("x-max-priority", fmt.Sprintf("{max_value_exceeded,%d}", qa.maxPriority))
 		}
+	}
+	if v, ok := args["x-single-active-consumer"]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			return qa, invalid("x-single-active-consumer", fmt.Sprintf("{unacceptable_type,%s}", typeName(v)))
+		}
+		qa.singleActive = b
 	}
 	if v, ok := args["x-overflow"]; ok {
 		s, _ := text(v)

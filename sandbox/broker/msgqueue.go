@@ -189,6 +189,13 @@ func (q *queue) dispatchLocked(now int64, dls []deadLetter) []deadLetter {
 }
 
 func (q *queue) nextConsumer() *consumer {
+	if q.qa.singleActive {
+		// the oldest consumer is the active one; the others wait their turn
+		if len(q.consumers) > 0 && q.consumers[0].hasRoom() {
+			return q.consumers[0]
+		}
+		return nil
+	}
 	n := len(q.consumers)
 	for i := 0; i < n; i++ {
 		idx := (q.rr + i) % n

@@ -253,3 +253,31 @@ func TestPriorityQueue(t *testing.T) {
 		}
 	})
 }
+
+func TestSingleActiveConsumer(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		c := dial(t, b.url)
+		ch := openChannel(t, c)
+		q := mustQueue(t, ch, amqp.Table{"x-single-active-consumer": true})
+		chA, chB := openChannel(t, c), openChannel(t, c)
+		dsA, err := chA.Consume(q, "a", true, false, false, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dsB := mustConsume(t, chB, q, true)
+		for i := range 3 {
+			publish(t, ch, "", q, fmt.Sprint(i), amqp.Publishing{})
+		}
+		for i := range 3 {
+			if d := recv(t, dsA); string(d.Body) != fmt.Sprint(i) {
+				t.Fatalf("active consumer got %s", d.Body)
+			}
+		}
+		noDelivery(t, chB, dsB)
+		chA.Cancel("a", false)
+		publish(t, ch, "", q, "after", amqp.Publishing{})
+		if d := recv(t, dsB); string(d.Body) != "after" {
+			t.Fatalf("next consumer got %s", d.Body)
+		}
+	})
+}
