@@ -37,7 +37,9 @@ func (b *binding) id() bindingID {
 type router interface {
 	add(b *binding)
 	remove(b *binding)
-	route(key string, headers routing.Table, visit func(*binding))
+	// match appends the bindings matching to dst (no closure: publishing
+	// allocates nothing here).
+	match(key string, headers routing.Table, dst []*binding) []*binding
 }
 
 func newRouter(kind string) router {
@@ -74,33 +76,30 @@ func (r *directRouter) remove(b *binding) {
 	}
 	r.byKey[b.key] = l
 }
-func (r *directRouter) route(key string, _ routing.Table, visit func(*binding)) {
-	for _, b := range r.byKey[key] {
-		visit(b)
-	}
+func (r *directRouter) match(key string, _ routing.Table, dst []*binding) []*binding {
+	return append(dst, r.byKey[key]...)
 }
 
 type fanoutRouter struct{ all []*binding }
 
 func (r *fanoutRouter) add(b *binding)    { r.all = append(r.all, b) }
 func (r *fanoutRouter) remove(b *binding) { r.all = removeBinding(r.all, b) }
-func (r *fanoutRouter) route(_ string, _ routing.Table, visit func(*binding)) {
-	for _, b := range r.all {
-		visit(b)
-	}
+func (r *fanoutRouter) match(_ string, _ routing.Table, dst []*binding) []*binding {
+	return append(dst, r.all...)
 }
 
 type headersRouter struct{ all []*binding }
 
 func (r *headersRouter) add(b *binding)    { r.all = append(r.all, b) }
 func (r *headersRouter) remove(b *binding) { r.all = removeBinding(r.all, b) }
-func (r *headersRouter) route(_ string, headers routing.Table, visit func(*binding)) {
+func (r *headersRouter) match(_ string, headers routing.Table, dst []*binding) []*binding {
 	for _, b := range r.all {
 		// the routing model's matcher: the broker cannot drift from it
 		if ok, _ := routing.MatchHeaders(b.xmatch, b.args, headers); ok {
-			visit(b)
+			dst = append(dst, b)
 		}
 	}
+	return dst
 }
 
 // valuesEqual compares field values as Erlang's == does: numbers by value

@@ -15,9 +15,6 @@ func newTopicRouter() *topicRouter { return &topicRouter{} }
 func (r *topicRouter) add(b *binding)    { r.ix.Add(b.key, b) }
 func (r *topicRouter) remove(b *binding) { r.ix.Remove(b.key, b) }
 
-func (r *topicRouter) route(key string, _ routing.Table, visit func(*binding)) {
-	var buf [16]*binding
-	for _, b := range r.ix.AppendMatch(buf[:0], key) {
-		visit(b)
-	}
+func (r *topicRouter) match(key string, _ routing.Table, dst []*binding) []*binding {
+	return r.ix.AppendMatch(dst, key)
 }

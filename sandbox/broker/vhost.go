@@ -265,28 +265,30 @@ func (v *vhost) route(x *exchange, keys []string, headers routing.Table, queues 
 		}
 		return queues
 	}
-	work := []*exchange{x}
-	seen := []*exchange{x}
+	var workBuf, seenBuf [8]*exchange
+	var matchBuf [16]*binding
+	work := append(workBuf[:0], x)
+	seen := append(seenBuf[:0], x)
 	for len(work) > 0 {
 		cur := work[len(work)-1]
 		work = work[:len(work)-1]
-		matched := 0
+		matched := matchBuf[:0]
 		for _, k := range keys {
-			cur.router.route(k, headers, func(b *binding) {
-				matched++
-				if !b.toExchange {
-					if q := v.queues[b.dest]; q != nil {
-						queues = appendQueue(queues, q)
-					}
-					return
-				}
-				if nx := v.exchanges[b.dest]; nx != nil && !containsExchange(seen, nx) {
-					seen = append(seen, nx)
-					work = append(work, nx)
-				}
-			})
+			matched = cur.router.match(k, headers, matched)
 		}
-		if matched == 0 && cur.alternate != nil {
+		for _, b := range matched {
+			if !b.toExchange {
+				if q := v.queues[b.dest]; q != nil {
+					queues = appendQueue(queues, q)
+				}
+				continue
+			}
+			if nx := v.exchanges[b.dest]; nx != nil && !containsExchange(seen, nx) {
+				seen = append(seen, nx)
+				work = append(work, nx)
+			}
+		}
+		if len(matched) == 0 && cur.alternate != nil {
 			if ax := v.exchanges[*cur.alternate]; ax != nil && !containsExchange(seen, ax) {
 				seen = append(seen, ax)
 				work = append(work, ax)
