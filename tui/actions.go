@@ -71,6 +71,9 @@ func (a *App) doChoose(ctx context.Context, sc *scenarios.Scenario) {
 		a.later(func() { a.ui.publish.fill(p) })
 	}
 	a.doStats(ctx)
+	if sc.Name == flowScenario {
+		a.later(a.flowOpen) // the services themselves, on a page of their own (userupdate.go)
+	}
 }
 
 // consumerSpecs are the scenario's consumers, plus an auto-ack observer
