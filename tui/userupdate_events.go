@@ -250,9 +250,19 @@ func (s *flowState) addTrail(id string, e userupdate.Event) {
 		}
 		s.trailOrder = append(s.trailOrder, id)
 	}
-	if t := s.trails[id]; len(t) < 32 {
-		s.trails[id] = append(t, step)
+	t := s.trails[id]
+	if len(t) >= 32 {
+		return
 	}
+	if e.Kind == userupdate.EventPublished && len(t) > 0 && t[0] == string(userupdate.EventStored) {
+		// The relay reports the publish once basic.publish has returned,
+		// which can be after the consumer already reported the delivery:
+		// put it where it happened.
+		t = append(t[:1], append([]string{step}, t[1:]...)...)
+		s.trails[id] = t
+		return
+	}
+	s.trails[id] = append(t, step)
 }
 
 // setComp shows the compensation's progress. The services report its steps

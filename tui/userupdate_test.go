@@ -226,3 +226,23 @@ func TestFlowFits80x24(t *testing.T) {
 		}
 	}
 }
+
+// Choosing the user-update scenario (here at start, as --scenario does)
+// opens the flow page with both services running.
+func TestFlowOpensWithTheScenario(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			sc := directScenario(suffix())
+			sc.Name = flowScenario // only the name matters; the topology stays unique to the test
+			hs := start(t, b, 120, 40, []scenarios.Scenario{sc}, func(c *Config) { c.URL = b.url; c.Initial = flowScenario })
+			hs.waitFor("the flow page with the profile service consuming", func(s string) bool {
+				return strings.Contains(s, "POST /users/{id}") && strings.Contains(s, "profile-service ✓") && strings.Contains(s, "consumer: running")
+			})
+			hs.post("usama")
+			hs.waitFor("usama applied", func(s string) bool { return profileRow("1", "usama", "1").MatchString(pane(s, "Profiles")) })
+			hs.key(tcell.KeyEscape)
+			hs.key(tcell.KeyEscape)
+			hs.waitText("user-update services stopped")
+		})
+	}
+}
