@@ -169,6 +169,10 @@ func (ch *channel) ack(tag uint64, multiple, ack, requeue bool) *wire.Error {
 		return wire.Errorf(wire.PreconditionFailed, "unknown delivery tag %d", tag)
 	}
 	settle(ps, ack, requeue)
+	if ch.globalPrefetch.Load() > 0 {
+		// the room is the channel's: any of its consumers may use it
+		ch.kickConsumers()
+	}
 	return nil
 }
 

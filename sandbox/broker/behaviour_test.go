@@ -388,3 +388,31 @@ func TestZeroTTLDeliversOnlyToWaitingConsumers(t *testing.T) {
 		}
 	})
 }
+
+func TestGlobalPrefetchIsSharedByTheChannelsConsumers(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		c := dial(t, b.url)
+		ch := openChannel(t, c)
+		q1, q2 := mustQueue(t, ch, nil), mustQueue(t, ch, nil)
+		cons := openChannel(t, c)
+		if err := cons.Qos(2, 0, true); err != nil {
+			t.Fatal(err)
+		}
+		ds1, ds2 := mustConsume(t, cons, q1, false), mustConsume(t, cons, q2, false)
+		// q1 gets only what fills the window; q2's message must flow once
+		// an ack from q1's consumer frees room
+		publish(t, ch, "", q1, "a0", amqp.Publishing{})
+		publish(t, ch, "", q1, "a1", amqp.Publishing{})
+		recv(t, ds1)
+		recv(t, ds1)
+		publish(t, ch, "", q2, "b0", amqp.Publishing{})
+		noDelivery(t, cons, ds1)
+		noDelivery(t, cons, ds2)
+		if err := cons.Ack(1, false); err != nil { // room for exactly one more
+			t.Fatal(err)
+		}
+		if d := recv(t, ds2); string(d.Body) != "b0" {
+			t.Fatalf("got %s", d.Body)
+		}
+	})
+}
