@@ -13,6 +13,16 @@
 // after Shutdown, panic on what a client sends, or route differently from
 // the routing model in sandbox/routing.
 //
+// Queues support x-message-ttl, per-message expiration, x-expires,
+// x-max-length(-bytes), x-overflow (drop-head, reject-publish,
+// reject-publish-dlx), dead-lettering with x-death, x-max-priority and
+// x-single-active-consumer. Not there (yet), unlike RabbitMQ: persistence,
+// quorum queues and streams (x-queue-type is remembered, the queue behaves
+// as a classic one), policies, the management API, direct reply-to
+// (amq.rabbitmq.reply-to), consumer priorities, x-delivery-limit, the
+// tracing that amq.rabbitmq.trace would carry, and access control beyond
+// user/password (every user may use every vhost).
+//
 // Frames are read and written by sandbox/broker/wire; this package holds the
 // state: vhosts (vhost.go, vhost_queues.go), exchanges and their routers
 // (router.go, topic.go), queues (msgqueue.go), dead-lettering
