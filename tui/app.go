@@ -111,6 +111,7 @@ type App struct {
 	drawPending atomic.Bool
 	statsQueued atomic.Bool
 	refreshes   atomic.Int64
+	keyed       atomic.Bool // a key was pressed: the status line's hints may change
 	msgSeq      atomic.Uint64
 
 	flow atomic.Pointer[flowPage] // the user-update flow page (userupdate.go), nil until opened
@@ -435,7 +436,7 @@ func (a *App) ticker() {
 				a.queueStats()
 			}
 			a.m.mu.Lock()
-			dirty := a.m.dirty
+			dirty := a.m.dirty || a.keyed.Load()
 			a.m.mu.Unlock()
 			if dirty && !a.drawPending.Swap(true) {
 				a.app.QueueUpdateDraw(a.refresh)

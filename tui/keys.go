@@ -79,6 +79,7 @@ func (a *App) bindings() []binding {
 // onKey dispatches a key through the table. It runs on the event loop, so
 // handlers only touch widgets and hand network work to the worker.
 func (a *App) onKey(ev *tcell.EventKey) *tcell.EventKey {
+	a.keyed.Store(true)
 	if a.flowShown() {
 		return a.flowKey(ev) // its own key table (userupdate_view.go)
 	}
@@ -194,4 +195,23 @@ func (a *App) settleJob(p *queuePane, how string) {
 			a.doSettle(queue, "", 0, how)
 		}
 	})
+}
+
+// paneHint lists the keys of the focused pane for the status line, from
+// the same table as the help. Runs on the event loop.
+func (a *App) paneHint() string {
+	pane, _ := a.focusedPane()
+	if pane == "" {
+		return ""
+	}
+	var keys []string
+	for _, k := range a.keys {
+		if k.Scope == pane {
+			keys = append(keys, k.Label)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	return pane + ": " + strings.Join(keys, " ")
 }

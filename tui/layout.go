@@ -147,6 +147,7 @@ func (a *App) cycleFocus(dir int) {
 // where what the pump and the worker learned reaches the screen.
 func (a *App) refresh() {
 	a.drawPending.Store(false)
+	a.keyed.Store(false)
 	a.refreshes.Add(1)
 	m := a.m
 	m.mu.Lock()

@@ -198,15 +198,19 @@ func (a *App) statusText() string {
 	if m.state != sandbox.Connected {
 		color = "red"
 	}
-	s := fmt.Sprintf(" [::b]%s[::-] [%s]%s[-]", tview.Escape(m.broker), color, m.state)
-	if m.version != "" {
-		s += " [gray]" + tview.Escape(m.version) + "[-]"
+	// Most important first: a narrow terminal cuts the end of the line.
+	s := fmt.Sprintf(" [::b]%s[::-] [%s]%s[-] [gray]? help  q quit[-]", tview.Escape(m.broker), color, m.state)
+	if m.busy != "" {
+		s += " [yellow]" + tview.Escape(m.busy) + "...[-]"
 	}
 	if m.dropped > 0 {
 		s += fmt.Sprintf(" [orange]%d events dropped (flood)[-]", m.dropped)
 	}
-	if m.busy != "" {
-		s += " [yellow]" + tview.Escape(m.busy) + "...[-]"
+	if h := a.paneHint(); h != "" {
+		s += " [aqua]" + tview.Escape(h) + "[-]"
 	}
-	return s + " [gray]? help  q quit[-]"
+	if m.version != "" {
+		s += " [gray]" + tview.Escape(m.version) + "[-]"
+	}
+	return s
 }
