@@ -299,8 +299,14 @@ func (c *conn) waitIfBlocked() {
 	if !c.s.memAlarm.Load() {
 		return
 	}
+	// RabbitMQ tells a connection it is blocked when it publishes during
+	// the alarm, not before: consumers-only connections never hear of it
+	c.notifyBlocked(true)
 	select {
 	case <-c.s.unblockedChan():
+		// the alarm may have cleared before our "blocked" went out: make
+		// sure "unblocked" follows it (a no-op when it already did)
+		c.notifyBlocked(false)
 	case <-c.quit:
 	}
 }

@@ -126,9 +126,6 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	c.vh = vh
 	c.sendMethod(0, &wire.ConnectionOpenOk{})
 	c.nc.SetReadDeadline(time.Time{})
-	if c.s.memAlarm.Load() {
-		c.notifyBlocked(true)
-	}
 	c.s.log.Debug("connection opened", "conn", c.id, "remote", c.nc.RemoteAddr().String(), "user", user, "vhost", vh.name)
 	return nil
 }

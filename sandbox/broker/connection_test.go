@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -197,45 +198,6 @@ func TestHeartbeatsBothWays(t *testing.T) {
 	}
 }
 
-func TestConnectionBlockedOnMemoryWatermark(t *testing.T) {
-	s := startBroker(t, Options{MemoryHighWatermark: 1000})
-	c := dial(t, s.URL())
-	blocked := c.NotifyBlocked(make(chan amqp.Blocking, 2))
-	ch := openChannel(t, c)
-	q := mustQueue(t, ch, nil)
-	publish(t, ch, "", q, strings.Repeat("x", 2000), amqp.Publishing{})
-	select {
-	case b := <-blocked:
-		if !b.Active || b.Reason != "low on memory" {
-			t.Fatalf("got %+v", b)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no connection.blocked")
-	}
-	// draining the queue from another connection clears the alarm
-	c2 := dial(t, s.URL())
-	ch2 := openChannel(t, c2)
-	if _, err := ch2.QueuePurge(q, false); err == nil {
-		t.Fatal("purging another connection's exclusive queue should be refused")
-	}
-	if _, err := openChannel(t, c2).QueueDelete(q, false, false, false); err == nil {
-		t.Fatal("deleting another connection's exclusive queue should be refused")
-	}
-	// the blocked connection can still consume: the reader is only held
-	// once it publishes again
-	if _, err := ch.QueuePurge(q, false); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case b := <-blocked:
-		if b.Active {
-			t.Fatalf("got %+v, want unblocked", b)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no connection.unblocked")
-	}
-}
-
 var _ = strings.Repeat
 
 func TestVHostsAreSeparate(t *testing.T) {
@@ -256,6 +218,9 @@ func TestVHostsAreSeparate(t *testing.T) {
 func TestBlockedPublisherIsHeld(t *testing.T) {
 	s := startBroker(t, Options{MemoryHighWatermark: 100})
 	c := dial(t, s.URL())
+	blocked := c.NotifyBlocked(make(chan amqp.Blocking, 2))
+	watcher := dial(t, s.URL()) // consumes only: never told it is blocked
+	watcherBlocked := watcher.NotifyBlocked(make(chan amqp.Blocking, 2))
 	ch := openChannel(t, c)
 	q := mustQueue(t, ch, nil)
 	publish(t, ch, "", q, strings.Repeat("x", 200), amqp.Publishing{}) // raises the alarm
@@ -263,10 +228,18 @@ func TestBlockedPublisherIsHeld(t *testing.T) {
 	go func() {
 		// the next publish is not routed while the alarm is on: its
 		// connection stops being read, so this declare waits too
-		publish(t, ch, "", q, "second", amqp.Publishing{})
+		ch.PublishWithContext(context.Background(), "", q, false, false, amqp.Publishing{Body: []byte("second")})
 		_, err := ch.QueueDeclarePassive(q, false, false, true, false, nil)
 		held <- err
 	}()
+	select {
+	case b := <-blocked:
+		if !b.Active || b.Reason != "low on memory" {
+			t.Fatalf("got %+v", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection.blocked for the publishing connection")
+	}
 	select {
 	case err := <-held:
 		t.Fatalf("the blocked connection was served (%v)", err)
@@ -279,11 +252,24 @@ func TestBlockedPublisherIsHeld(t *testing.T) {
 	s.vhosts["/"].mu.RUnlock()
 	qq.purge()
 	select {
+	case b := <-blocked:
+		if b.Active {
+			t.Fatalf("got %+v, want unblocked", b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection.unblocked")
+	}
+	select {
 	case err := <-held:
 		if err != nil {
 			t.Fatal(err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("publisher still held after the alarm cleared")
+	}
+	select {
+	case b := <-watcherBlocked:
+		t.Fatalf("a connection that never published was told %+v", b)
+	default:
 	}
 }

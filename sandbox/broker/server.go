@@ -291,8 +291,11 @@ func (s *Server) setAlarm(on bool) {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	if on {
+		return // publishers learn it when they next publish (waitIfBlocked)
+	}
 	for _, c := range conns {
-		c.notifyBlocked(on)
+		c.notifyBlocked(false) // only those told they were blocked hear it
 	}
 }
 
