@@ -75,8 +75,8 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	if err != nil {
 		return c.handshakeError(wire.Errorf(wire.AccessRefused, "%v", err))
 	}
-	if want, ok := c.s.opts.Users[user]; !ok || want != pass || (user == "guest" && !isLoopback(c.nc.RemoteAddr())) {
-		c.s.log.Warn("login refused", "user", user, "remote", c.nc.RemoteAddr().String(), "loopback_only", user == "guest")
+	if why := c.refuse(user, pass); why != "" {
+		c.s.log.Warn("login refused", "user", user, "remote", c.nc.RemoteAddr().String(), "why", why)
 		e := wire.Errorf(wire.AccessRefused, "Login was refused using authentication mechanism %s. For details see the broker logfile.", so.Mechanism)
 		if caps, ok := so.ClientProperties["capabilities"].(routing.Table); ok {
 			if afc, _ := caps["authentication_failure_close"].(bool); afc {
@@ -181,6 +181,21 @@ func (c *conn) handshakeError(e *wire.Error) error {
 		}
 	}
 	return fmt.Errorf("%w: %s", errHandshake, e.Text)
+}
+
+// refuse says why a login is refused ("" when it is not). The client only
+// ever hears RabbitMQ's generic refusal; the log says why.
+func (c *conn) refuse(user, pass string) string {
+	want, ok := c.s.opts.Users[user]
+	switch {
+	case !ok:
+		return "no such user"
+	case want != pass:
+		return "wrong password"
+	case user == "guest" && !isLoopback(c.nc.RemoteAddr()):
+		return "guest may only connect from a loopback address (as in RabbitMQ): add a user with --user name:password"
+	}
+	return ""
 }
 
 func isLoopback(a net.Addr) bool {
