@@ -44,3 +44,21 @@ func TestPublishConsumeAck(t *testing.T) {
 	}
 	noDelivery(t, ch, ds)
 }
+
+func TestLargeBodySpansFrames(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		ch := openChannel(t, dial(t, b.url))
+		q := mustQueue(t, ch, nil)
+		body := make([]byte, 1<<20+7) // eight frames and a bit at frame_max 131072
+		for i := range body {
+			body[i] = byte(i * 7)
+		}
+		if err := ch.PublishWithContext(context.Background(), "", q, false, false, amqp.Publishing{Body: body}); err != nil {
+			t.Fatal(err)
+		}
+		d := recv(t, mustConsume(t, ch, q, true))
+		if len(d.Body) != len(body) || string(d.Body) != string(body) {
+			t.Fatalf("got %d bytes back, want the same %d", len(d.Body), len(body))
+		}
+	})
+}
