@@ -95,6 +95,8 @@ type flowState struct {
 	ready    int
 	cons     int
 	statsOK  bool
+	dead     int // messages in the dead-letter queue (refused events)
+	deadOK   bool
 	userUp   bool
 	profUp   bool
 	consumes bool
@@ -187,13 +189,18 @@ func (a *App) flowShutdown(timeout time.Duration) {
 	}
 }
 
-// submit hands work to the App's worker without blocking and without
-// a.m.mu (it may run inside refresh); a full queue is said in the page's log.
+// submit hands work to the App's worker without blocking. It runs on the
+// event loop, possibly inside refresh, so it never takes a.m.mu: a full
+// queue is said in the page's log, rendered at once.
 func (f *flowPage) submit(name string, run func(ctx context.Context)) {
 	select {
 	case f.a.jobs <- job{name: name, run: run}:
 	default:
-		f.logf("yellow", "busy: %q not done, the previous work is still running", name)
+		f.mu.Lock()
+		f.st.log.push(logLine{At: time.Now(), Color: "yellow", Text: fmt.Sprintf("busy: %q not done, the previous work is still running", name)})
+		f.st.logSeen++
+		f.mu.Unlock()
+		f.render()
 	}
 }
 
@@ -418,6 +425,13 @@ func (f *flowPage) doSnapshot(ctx context.Context) {
 		st, serr = f.a.sess.QueueStats(sctx, run.names.ProfileQueue)
 		cancel()
 	}
+	var dead sandbox.QueueStats
+	var derr error = errors.New("not declared yet")
+	if ask {
+		sctx, cancel := context.WithTimeout(ctx, statsTimeout)
+		dead, derr = f.a.sess.QueueStats(sctx, run.names.DeadLetterQueue)
+		cancel()
+	}
 	f.mu.Lock()
 	if f.st.gen == gen {
 		if uerr == nil {
@@ -433,6 +447,10 @@ func (f *flowPage) doSnapshot(ctx context.Context) {
 		f.st.statsOK = serr == nil
 		if serr == nil {
 			f.st.ready, f.st.cons = st.Ready, st.Consumers
+		}
+		f.st.deadOK = derr == nil
+		if derr == nil {
+			f.st.dead = dead.Ready
 		}
 		f.st.userUp, f.st.profUp, f.st.consumes = run.users.Connected(), run.profs.Connected(), run.profs.Consuming()
 	}

@@ -138,6 +138,9 @@ func TestFlowRefusedEventRollsBack(t *testing.T) {
 			if p := pane(s, "Profiles"); !profileRow("1", "usama", "1").MatchString(p) || strings.Contains(p, "mallory") {
 				t.Errorf("the refused event reached the profile store:\n%s", p)
 			}
+			s = hs.waitFor("the refused event in the dead-letter queue", func(s string) bool {
+				return strings.Contains(pane(s, "Profiles"), "dead-letter queue: 1 refused")
+			})
 			if !strings.Contains(pane(s, "Path"), "basic.nack requeue=false") {
 				t.Errorf("the path does not show the nack:\n%s", pane(s, "Path"))
 			}

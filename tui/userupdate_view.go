@@ -285,7 +285,15 @@ func (f *flowPage) profilesText(width int) string {
 			b.WriteByte('\n')
 		}
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	out := strings.TrimSuffix(b.String(), "\n")
+	if st.deadOK {
+		color := "gray"
+		if st.dead > 0 {
+			color = "red"
+		}
+		out += fmt.Sprintf("\n\n[%s]%s[-]", color, cut(fmt.Sprintf("dead-letter queue: %d refused", st.dead), width))
+	}
+	return out
 }
 
 // pathText is request -> exchange -> binding -> queue -> consumer -> ack,
