@@ -249,3 +249,20 @@ func TestFlowOpensWithTheScenario(t *testing.T) {
 		})
 	}
 }
+
+// A broker that goes away while the page is open: the services say so,
+// and quitting still stops them (goleak checks that nothing is left).
+func TestFlowBrokerGoneStillQuits(t *testing.T) {
+	b := embeddedBrokers(t)[0]
+	hs := openFlow(t, b, 120, 40)
+	b.shutdown()
+	hs.waitFor("both services not connected", func(s string) bool {
+		return strings.Contains(s, "user-service ✗") && strings.Contains(s, "profile-service ✗")
+	})
+	// The update is accepted (the outbox keeps its event for later).
+	hs.post("usama")
+	hs.waitFor("usama stored, its event pending", func(s string) bool {
+		return strings.Contains(pane(s, "Users"), "usama") && strings.Contains(s, "Outbox (1 pending)")
+	})
+	hs.stop()
+}
