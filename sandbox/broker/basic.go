@@ -137,6 +137,13 @@ func (ch *channel) consume(m *wire.BasicConsume) *wire.Error {
 		return wire.Errorf(wire.NotAllowed, "attempt to reuse consumer tag '%s'", tag)
 	}
 	cons := &consumer{tag: tag, ch: ch, q: q, noAck: m.NoAck, exclusive: m.Exclusive, prefetch: ch.prefetch}
+	if v, ok := m.Arguments["x-priority"]; ok {
+		p, isInt := intArg(v)
+		if !isInt {
+			return wire.Errorf(wire.PreconditionFailed, "invalid arg 'x-priority' for %s: {unacceptable_type,%s}", c.vh.queueRes(name), typeName(v))
+		}
+		cons.priority = p
+	}
 	if err := q.addConsumer(cons); err != nil {
 		return err
 	}

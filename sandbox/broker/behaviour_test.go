@@ -416,3 +416,30 @@ func TestGlobalPrefetchIsSharedByTheChannelsConsumers(t *testing.T) {
 		}
 	})
 }
+
+func TestConsumerPriorities(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		c := dial(t, b.url)
+		ch := openChannel(t, c)
+		q := mustQueue(t, ch, nil)
+		hi, lo := openChannel(t, c), openChannel(t, c)
+		hi.Qos(2, 0, false)
+		dsLo, err := lo.Consume(q, "lo", false, false, false, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dsHi, err := hi.Consume(q, "hi", false, false, false, false, amqp.Table{"x-priority": int32(10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			publish(t, ch, "", q, fmt.Sprint(i), amqp.Publishing{})
+		}
+		// the high-priority consumer takes what its prefetch allows, the
+		// low-priority one the rest
+		h1, h2, l1 := recv(t, dsHi), recv(t, dsHi), recv(t, dsLo)
+		if string(h1.Body)+string(h2.Body)+string(l1.Body) != "012" {
+			t.Fatalf("hi got %s%s, lo got %s; want 01 and 2", h1.Body, h2.Body, l1.Body)
+		}
+	})
+}

@@ -37,6 +37,7 @@ func (c *conn) serverProperties() routing.Table {
 			"connection.blocked":           true,
 			"authentication_failure_close": true,
 			"per_consumer_qos":             true,
+			"consumer_priorities":          true,
 		},
 	}
 }

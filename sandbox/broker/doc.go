@@ -16,10 +16,10 @@
 // Queues support x-message-ttl, per-message expiration, x-expires,
 // x-max-length(-bytes), x-overflow (drop-head, reject-publish,
 // reject-publish-dlx), dead-lettering with x-death, x-max-priority and
-// x-single-active-consumer. Not there (yet), unlike RabbitMQ: persistence,
+// x-single-active-consumer; consumers take x-priority. Not there (yet), unlike RabbitMQ: persistence,
 // quorum queues and streams (x-queue-type is remembered, the queue behaves
 // as a classic one), policies, the management API, direct reply-to
-// (amq.rabbitmq.reply-to), consumer priorities, x-delivery-limit, the
+// (amq.rabbitmq.reply-to), x-delivery-limit, the
 // tracing that amq.rabbitmq.trace would carry, and access control beyond
 // user/password (every user may use every vhost).
 //

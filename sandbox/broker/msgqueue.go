@@ -29,6 +29,7 @@ type queue struct {
 	rr                int // round-robin position among consumers
 	hadConsumer       bool
 	exclusiveConsumer bool
+	prioritised       bool // some consumer has an x-priority
 	deleted           bool
 	ttlTimer          *time.Timer
 	ttlAt             int64
@@ -44,6 +45,7 @@ type consumer struct {
 	noAck     bool
 	exclusive bool
 	prefetch  int32 // 0: unlimited
+	priority  int64 // x-priority: higher goes first while it has room
 	unacked   atomic.Int32
 	// active is set once the consumer is registered on its channel (after
 	// consume-ok was queued) and cleared when it is cancelled.
@@ -197,9 +199,35 @@ func (q *queue) nextConsumer() *consumer {
 		return nil
 	}
 	n := len(q.consumers)
+	if q.prioritised {
+		return q.nextByPriority()
+	}
 	for i := 0; i < n; i++ {
 		idx := (q.rr + i) % n
 		if c := q.consumers[idx]; c.hasRoom() {
+			q.rr = (idx + 1) % n
+			return c
+		}
+	}
+	return nil
+}
+
+// nextByPriority is nextConsumer with consumer priorities: round-robin
+// among the highest-priority consumers that have room.
+func (q *queue) nextByPriority() *consumer {
+	n := len(q.consumers)
+	best, found := int64(0), false
+	for _, c := range q.consumers {
+		if (!found || c.priority > best) && c.hasRoom() {
+			best, found = c.priority, true
+		}
+	}
+	if !found {
+		return nil
+	}
+	for i := 0; i < n; i++ {
+		idx := (q.rr + i) % n
+		if c := q.consumers[idx]; c.priority == best && c.hasRoom() {
 			q.rr = (idx + 1) % n
 			return c
 		}

@@ -171,6 +171,9 @@ func (q *queue) addConsumer(cons *consumer) *wire.Error {
 		return wire.Errorf(wire.AccessRefused, "%s in exclusive use", q.v.queueRes(q.name))
 	}
 	q.consumers = append(q.consumers, cons)
+	if cons.priority != 0 {
+		q.prioritised = true
+	}
 	q.hadConsumer = true
 	q.exclusiveConsumer = cons.exclusive
 	q.touchExpires()
