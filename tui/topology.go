@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rivo/tview"
+	"github.com/rivo/uniseg"
 
 	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/sandbox/routing"
@@ -58,6 +59,7 @@ func destLabel(b routing.Binding) string {
 // Callers hold m.mu.
 func (a *App) topologyText() string {
 	m := a.m
+	_, _, width, _ := a.ui.topology.GetInnerRect()
 	var b strings.Builder
 	// The scenario's about text helps before the first publish; after it,
 	// the room goes to the explanation (a step's narration stays).
@@ -111,7 +113,7 @@ func (a *App) topologyText() string {
 			}
 			id := bindingID(bd)
 			shown[id] = true
-			b.WriteString(bindingLine(bd, x.Type, verdicts, last, id))
+			b.WriteString(bindingLine(bd, x.Type, verdicts, last, id, width))
 		}
 	}
 	// Verdicts on bindings the topology does not list: the default
@@ -126,7 +128,7 @@ func (a *App) topologyText() string {
 			if v.Binding.Source == "" {
 				b.WriteString("(default exchange)\n")
 			}
-			b.WriteString(bindingLine(v.Binding, types[v.Binding.Source], verdicts, last, id))
+			b.WriteString(bindingLine(v.Binding, types[v.Binding.Source], verdicts, last, id, width))
 		}
 		if d, ok := last.Disagree[""]; ok {
 			fmt.Fprintf(&b, "[red]! %s[-]\n", tview.Escape(d))
@@ -166,7 +168,10 @@ func (a *App) lastLine(v *routeView) string {
 	return b.String()
 }
 
-func bindingLine(bd routing.Binding, xt routing.ExchangeType, verdicts map[string]routing.Verdict, last *routeView, id string) string {
+// bindingLine is one binding and its verdict. When the reason does not
+// fit on the binding's line (width), it goes on its own indented line, so
+// that it never wraps under the marks.
+func bindingLine(bd routing.Binding, xt routing.ExchangeType, verdicts map[string]routing.Verdict, last *routeView, id string, width int) string {
 	mark, color, reason := "·", "white", ""
 	if v, ok := verdicts[id]; ok {
 		reason = v.Reason
@@ -178,9 +183,15 @@ func bindingLine(bd routing.Binding, xt routing.ExchangeType, verdicts map[strin
 	} else if last != nil {
 		color = "gray"
 	}
+	head := fmt.Sprintf("  %s %s -> %s", mark, bindingLabel(bd, xt), destLabel(bd))
 	line := fmt.Sprintf("  [%s]%s %s -> %s[-]", color, mark, tview.Escape(bindingLabel(bd, xt)), tview.Escape(destLabel(bd)))
 	if reason != "" {
-		line += " [gray]" + tview.Escape(reason) + "[-]"
+		if width > 0 && uniseg.StringWidth(head)+1+uniseg.StringWidth(reason) > width {
+			line += "\n     "
+		} else {
+			line += " "
+		}
+		line += "[gray]" + tview.Escape(reason) + "[-]"
 	}
 	if last != nil && bd.DestinationType != routing.ToExchange {
 		if d, ok := last.Disagree[bd.Destination]; ok {
