@@ -127,7 +127,7 @@ var errCases = []errCase{
 		return e.ch.ExchangeDeclare(x, "direct", false, false, false, false, amqp.Table{"alternate-exchange": "z"}), fmt.Sprintf("PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange '%s' in vhost '/': received the value 'z' of type 'longstr' but current is none", x)
 	}},
 	{name: "unknown exchange type", code: 406, code3x: 503, run: func(e *errEnv) (error, string) {
-		return e.ch.ExchangeDeclare(e.x("x"), "foo", false, false, false, false, nil), "invalid exchange type 'foo'"
+		return e.ch.ExchangeDeclare(e.x("x"), "x-nonsense", false, false, false, false, nil), "unknown exchange type 'x-nonsense'"
 	}},
 	{name: "exchange name with the amq. prefix", code: 403, run: func(e *errEnv) (error, string) {
 		return e.ch.ExchangeDeclare("amq.warren-test", "direct", false, true, false, false, nil), "ACCESS_REFUSED - exchange name 'amq.warren-test' contains reserved prefix 'amq.*'"

@@ -93,8 +93,11 @@ func (v *vhost) exchangeDeclare(m *wire.ExchangeDeclare) *wire.Error {
 		return wire.Errorf(wire.AccessRefused, "operation not permitted on the default exchange")
 	}
 	if newRouter(m.Type) == nil {
-		// RabbitMQ 4.x answers 406 (3.x answered 503 COMMAND_INVALID)
-		return wire.Errorf(wire.PreconditionFailed, "invalid exchange type '%s'", m.Type)
+		// RabbitMQ 4.x answers 406 (3.x answered 503 COMMAND_INVALID). It
+		// says "invalid exchange type" only when the name happens to be an
+		// existing Erlang atom ('foo' is); for any other name, which is what
+		// a learner's typo almost always is, it says "unknown".
+		return wire.Errorf(wire.PreconditionFailed, "unknown exchange type '%s'", m.Type)
 	}
 	if ae, ok := m.Arguments["alternate-exchange"]; ok {
 		if _, isText := text(ae); !isText {
