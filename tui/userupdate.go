@@ -77,7 +77,6 @@ type flowRun struct {
 type flowState struct {
 	gen        int // incremented by every start: events of an older run are dropped
 	running    bool
-	starting   bool
 	names      userupdate.Names
 	stages     [flowStages]flowStage
 	request    string // the last POST, as the request stage's header
@@ -140,15 +139,10 @@ func (a *App) flowOpen() {
 	a.ui.lastFocus = a.app.GetFocus()
 	a.ui.pages.SwitchToPage(flowPageName)
 	a.app.SetFocus(f.w.name)
-	f.mu.Lock()
-	start := f.run == nil && !f.st.starting
-	if start {
-		f.st.starting = true
-	}
-	f.mu.Unlock()
-	if start {
-		f.submit("start the user-update services", f.doStart)
-	}
+	// Always ask: a stop queued by leaving the page a moment ago runs
+	// first (one worker, in order), and doStart does nothing if the
+	// services are still running.
+	f.submit("start the user-update services", f.doStart)
 	f.render()
 }
 
@@ -251,8 +245,11 @@ func (f *flowPage) kickSnapshot() {
 func (f *flowPage) doStart(ctx context.Context) {
 	url := f.a.cfg.URL
 	f.mu.Lock()
-	f.st.starting = false
+	running := f.run != nil
 	f.mu.Unlock()
+	if running {
+		return
+	}
 	if url == "" {
 		f.logf("red", "the user-update flow needs the broker's URL (Config.URL); nothing started")
 		return

@@ -266,3 +266,20 @@ func TestFlowBrokerGoneStillQuits(t *testing.T) {
 	})
 	hs.stop()
 }
+
+// Leaving the page and coming straight back starts the services afresh,
+// with new names and empty stores.
+func TestFlowReopenStartsAfresh(t *testing.T) {
+	b := embeddedBrokers(t)[0]
+	hs := openFlow(t, b, 120, 40)
+	hs.post("usama")
+	hs.waitFor("usama applied", func(s string) bool { return profileRow("1", "usama", "1").MatchString(pane(s, "Profiles")) })
+	first := hs.flowNames()
+	hs.key(tcell.KeyEscape)
+	hs.key(tcell.KeyEscape)
+	hs.typeText("u") // before the stop has necessarily run
+	hs.waitFor("a fresh start", func(s string) bool {
+		return strings.Contains(pane(s, "Users"), "no users yet") && strings.Contains(s, "profile-service ✓") &&
+			strings.Contains(s, "consumer: running") && hs.flowNames().Exchange != first.Exchange
+	})
+}
