@@ -89,10 +89,6 @@ func exitCode(err error) int {
 	}
 }
 
-// errNoEmbedded is returned while the embedded broker is not part of the
-// build yet.
-var errNoEmbedded = errors.New("the embedded broker is not available yet: pass --url amqp://guest:guest@127.0.0.1:5672/ (or set AMQP_URL) to use a live RabbitMQ")
-
 // openBroker returns the URL to dial and the label to show for it: the
 // --url/AMQP_URL broker ("" label: the Session masks the URL), or a broker
 // started in this process on an ephemeral loopback port (label
