@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -64,7 +65,7 @@ func runTUI(cmd *cobra.Command, args []string) error {
 	initial, _ := cmd.Flags().GetString("scenario")
 	if initial != "" && !slices.Contains(names(), initial) {
 		if _, err := os.Stat(initial); err != nil {
-			return badInput("no scenario named %q and no such file; the built-in scenarios are: %v", initial, scenarios.BuiltinNames())
+			return badInput("no scenario named %q and no such file; the built-in scenarios are: %s", initial, strings.Join(scenarios.BuiltinNames(), ", "))
 		}
 		name, err := add(initial)
 		if err != nil {
