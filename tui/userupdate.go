@@ -104,9 +104,10 @@ type flowState struct {
 	refuseArmed bool
 	stopped     bool // the user asked the consumer to stop
 
-	hint    string // the form's last answer (201 or what to fix)
-	log     ring[logLine]
-	logSeen int // log lines pushed so far, to know when the log changed
+	hint      string // the form's last answer (201 or what to fix)
+	hintShort string // the same for a narrow form, "" = cut hint
+	log       ring[logLine]
+	logSeen   int // log lines pushed so far, to know when the log changed
 }
 
 // flowPage is the page, its widgets (event loop only) and its state.
@@ -352,6 +353,7 @@ func (f *flowPage) doUpdate(ctx context.Context, id int64, name string) {
 			f.st.hint = "[red]500 " + err.Error()
 		default:
 			f.st.hint = fmt.Sprintf(`[green]201 {"full_name": %q}`, u.FullName)
+			f.st.hintShort = "[green]201 Created"
 		}
 	})
 }

@@ -139,7 +139,7 @@ func TestFlowRefusedEventRollsBack(t *testing.T) {
 				t.Errorf("the refused event reached the profile store:\n%s", p)
 			}
 			s = hs.waitFor("the refused event in the dead-letter queue", func(s string) bool {
-				return strings.Contains(pane(s, "Profiles"), "dead-letter queue: 1 refused")
+				return strings.Contains(pane(s, "Profiles"), "dead-lettered: 1")
 			})
 			if !strings.Contains(pane(s, "Path"), "basic.nack requeue=false") {
 				t.Errorf("the path does not show the nack:\n%s", pane(s, "Path"))

@@ -29,7 +29,7 @@ type flowWidgets struct {
 
 const flowScopeForm = "flow-form"
 
-const flowFormHint = "[gray]Enter POSTs · ↑↓ · Esc"
+const flowFormHint = "[gray]Enter POSTs"
 
 func (f *flowPage) build() *flowWidgets {
 	w := &flowWidgets{}
@@ -174,8 +174,12 @@ func (f *flowPage) render() {
 	f.renderQueued = false
 	st := &f.st
 	if st.hint != "" {
-		w.hint.SetText(st.hint)
-		st.hint = ""
+		hint := st.hint
+		if _, _, hw, _ := w.hint.GetInnerRect(); hw > 0 && st.hintShort != "" && tview.TaggedStringWidth(hint) > hw {
+			hint = st.hintShort
+		}
+		w.hint.SetText(hint)
+		st.hint, st.hintShort = "", ""
 	}
 	w.users.SetText(f.usersText(innerWidth(w.users)))
 	w.outbox.SetText(f.outboxText(innerWidth(w.outbox)))
@@ -226,7 +230,7 @@ func cut(s string, n int) string {
 func (f *flowPage) usersText(width int) string {
 	st := &f.st
 	if len(st.users) == 0 {
-		return "[gray]no users yet: POST one"
+		return "[gray]no users yet"
 	}
 	nameW := width - 4
 	showMsg := width >= 26
@@ -291,7 +295,7 @@ func (f *flowPage) profilesText(width int) string {
 		if st.dead > 0 {
 			color = "red"
 		}
-		out += fmt.Sprintf("\n\n[%s]%s[-]", color, cut(fmt.Sprintf("dead-letter queue: %d refused", st.dead), width))
+		out += fmt.Sprintf("\n\n[%s]%s[-]", color, cut(fmt.Sprintf("dead-lettered: %d", st.dead), width))
 	}
 	return out
 }
