@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,8 @@ with errors).`,
 
 func init() {
 	runCmd.Flags().Bool("json", false, "print one JSON object (the contract in DESIGN.md) instead of a table")
+	runCmd.Flags().Bool("narrate", false, "classroom mode: tell each step as it plays (narration, every binding's verdict, what was delivered)")
+	runCmd.Flags().Bool("pause", false, "with --narrate: wait for Enter before each step")
 	runCmd.Flags().String("name-suffix", "", "append this to every exchange and queue name declared, to share a broker with other runs (results keep the scenario's names)")
 	rootCmd.AddCommand(runCmd)
 }
@@ -92,7 +95,15 @@ func runScenario(cmd *cobra.Command, args []string) error {
 	var results []scenarios.StepResult
 	runErr := p.Setup(ctx)
 	if runErr == nil {
-		results, runErr = p.Run(ctx)
+		if narrate, _ := cmd.Flags().GetBool("narrate"); narrate && !asJSON {
+			n := narrator{out: cmd.OutOrStdout()}
+			if pause, _ := cmd.Flags().GetBool("pause"); pause {
+				n.pause = bufio.NewReader(cmd.InOrStdin())
+			}
+			results, runErr = n.playNarrated(ctx, p)
+		} else {
+			results, runErr = p.Run(ctx)
+		}
 	}
 	cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	cleanErr := p.Teardown(cleanCtx)
