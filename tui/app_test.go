@@ -305,3 +305,38 @@ func TestMouseChoosesScenario(t *testing.T) {
 	q1 := topic.Topology.Queues[0].Name
 	hs.waitText(q1 + " r:0")
 }
+
+// A second consumer on a queue: the broker hands messages out round-robin,
+// and the pane says which consumer got each.
+func TestSecondConsumerRoundRobin(t *testing.T) {
+	for _, b := range brokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			hs, topic := chooseTopic(t, b, 140, 40)
+			q1 := topic.Topology.Queues[0].Name
+			hs.key(tcell.KeyTab)
+			hs.key(tcell.KeyTab)
+			hs.typeText("w")
+			hs.waitText(q1 + " r:0 u:0 [auto|auto]")
+			for _, key := range []string{"one.orange.a", "two.orange.b"} {
+				hs.typeText("p")
+				hs.typeText(key)
+				hs.key(tcell.KeyEnter)
+				hs.key(tcell.KeyEscape)
+			}
+			s := hs.waitFor("both messages in Q1", func(s string) bool {
+				p := pane(s, q1)
+				return strings.Contains(p, "one.orange.a") && strings.Contains(p, "two.orange.b")
+			})
+			p := pane(s, q1)
+			byAdded := 0
+			for _, line := range strings.Split(p, "\n") {
+				if strings.Contains(line, ".orange.") && strings.Contains(line, "+w2") {
+					byAdded++
+				}
+			}
+			if byAdded != 1 {
+				t.Errorf("want exactly one of the two messages delivered to the added consumer %s+w2:\n%s", q1, p)
+			}
+		})
+	}
+}

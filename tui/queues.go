@@ -183,6 +183,8 @@ func (c *queueContent) GetCell(row, col int) *tview.TableCell {
 		by := r.Consumer
 		if by == c.queue {
 			by = ""
+		} else if len(by) > 12 && strings.HasPrefix(by, c.queue) {
+			by = strings.TrimPrefix(by, c.queue) // "+w2": the queue is the pane's
 		}
 		return tview.NewTableCell(tview.Escape(by)).SetMaxWidth(12).SetTextColor(tcell.ColorYellow)
 	case "headers":
