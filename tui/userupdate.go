@@ -281,6 +281,7 @@ func (f *flowPage) doStart(ctx context.Context) {
 	f.mu.Lock()
 	f.run = run
 	f.mu.Unlock()
+	f.kickSnapshot() // what the services said before f.run was set asked for none
 	f.logf("yellow", "user-update flow: both services started on %s; their names are prefixed %s",
 		f.a.sess.Broker(), flowNamePrefix(names))
 }

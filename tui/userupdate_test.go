@@ -283,3 +283,39 @@ func TestFlowReopenStartsAfresh(t *testing.T) {
 			strings.Contains(s, "consumer: running") && hs.flowNames().Exchange != first.Exchange
 	})
 }
+
+// Names show as typed (tview's color tags are text here), and a name the
+// profile service must refuse (over 100 characters) is rolled back.
+func TestFlowNamesAsTyped(t *testing.T) {
+	b := embeddedBrokers(t)[0]
+	hs := openFlow(t, b, 140, 40)
+	tests := []struct {
+		id, name string
+		applied  bool
+	}{
+		{"2", "[red]mallory[-]", true},
+		{"3", "Zoë 李", true},
+		{"4", strings.Repeat("n", 101), false},
+	}
+	for _, tc := range tests {
+		hs.key(tcell.KeyUp)
+		for range 3 {
+			hs.key(tcell.KeyBackspace2)
+		}
+		hs.typeText(tc.id)
+		hs.key(tcell.KeyDown)
+		hs.post(tc.name)
+		if tc.applied {
+			hs.waitFor(tc.name+" in both stores", func(s string) bool {
+				return strings.Contains(pane(s, "Users"), tc.name) && profileRow(tc.id, tc.name, "1").MatchString(pane(s, "Profiles"))
+			})
+			continue
+		}
+		s := hs.waitFor("the long name refused and user "+tc.id+" removed again", func(s string) bool {
+			return strings.Contains(pane(s, "Events"), "rolled-back user="+tc.id) && !strings.Contains(pane(s, "Users"), "nnnnnnnn")
+		})
+		if strings.Contains(pane(s, "Profiles"), "nnnnnnnn") {
+			t.Errorf("a 101-character name reached the profile store:\n%s", pane(s, "Profiles"))
+		}
+	}
+}

@@ -216,9 +216,10 @@ func cut(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	if tview.TaggedStringWidth(s) > n {
+	// Widths of the escaped text: a name typed as "[red]" prints as is.
+	if tview.TaggedStringWidth(tview.Escape(s)) > n {
 		r := []rune(s)
-		for len(r) > 0 && tview.TaggedStringWidth(string(r)) > n-1 {
+		for len(r) > 0 && tview.TaggedStringWidth(tview.Escape(string(r))) > n-1 {
 			r = r[:len(r)-1]
 		}
 		s = string(r) + "…"
