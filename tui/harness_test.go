@@ -147,7 +147,7 @@ type harnessOpt func(*Config)
 func start(t *testing.T, b testBroker, w, h int, scs []scenarios.Scenario, opts ...harnessOpt) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	sess, err := sandbox.Dial(ctx, b.url, sandbox.Options{Label: b.label, Reconnect: true, ConnectionName: "warren tui test"})
+	sess, err := sandbox.Dial(ctx, b.url, sandbox.Options{Label: b.label, Reconnect: true, ConnectionName: "warren tui test", EventBuffer: 8192})
 	cancel()
 	if err != nil {
 		t.Fatalf("dial %s: %v", b.name, err)
