@@ -40,6 +40,11 @@ func TestFloodStaysResponsiveAndBounded(t *testing.T) {
 			if !strings.Contains(pane(s, q1), "quick.orange.rabbit") {
 				t.Errorf("Q1 shows no flooded message:\n%s", pane(s, q1))
 			}
+			if hs.sess.Dropped() == 0 {
+				// Every delivery reached the model: both panes count them all.
+				got := fmt.Sprintf("[auto] got %d ", n)
+				hs.waitFor("both queues counting every delivery", func(s string) bool { return strings.Count(s, got) == 2 })
+			}
 
 			// Bounded buffers: no queue keeps more rows than its ring.
 			hs.app.m.mu.Lock()
