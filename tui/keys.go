@@ -46,7 +46,7 @@ func (a *App) bindings() []binding {
 		r("", 'S', "play all the remaining steps", func() { a.submit("all steps", a.doAllSteps) }),
 		r("", 'r', "reset: delete what Warren declared", func() { a.submit("reset", a.doReset) }),
 		r("", 'f', fmt.Sprintf("flood: publish the form's message %d times", a.cfg.FloodCount), a.flood),
-		r("", 'u', "user-update flow: both services in-process, a POST form, switches", a.flowOpen),
+		r("", 'u', "the user-update flow: POST, crash, refuse, stop", a.flowOpen),
 		r("", 'q', "quit (deletes what Warren declared)", a.requestQuit),
 		k("", tcell.KeyCtrlC, "Ctrl-C", "quit (deletes what Warren declared)", true, a.requestQuit),
 
