@@ -34,10 +34,13 @@
 //     message rate. refresh copies the model into the widgets.
 //
 // The model is guarded by one mutex, held only briefly and never across
-// I/O. Quitting (q, Ctrl-C, or the Run context) cancels the worker's
-// current job; the worker then resets and closes the Session (with a
-// timeout), stops the pump and the ticker while the loop still runs (so
-// neither is left blocked in QueueUpdateDraw) and only then stops the loop.
-// QueueUpdate is never called from a handler, and nothing is queued after
-// the loop has stopped.
+// I/O. Quitting (q, Ctrl-C, SIGHUP/SIGTERM through the Run context)
+// cancels the worker's current job and starts shutdown, on a goroutine of
+// its own: it waits for the worker, stops the user-update flow page's
+// services, resets and closes the Session, each wait bounded by
+// Config.ShutdownTimeout (a broker that stops answering must not keep the
+// user from quitting), then stops the pump and the ticker while the loop
+// still runs (so neither is left blocked in QueueUpdateDraw) and only then
+// stops the loop. QueueUpdate is never called from a handler, and nothing
+// is queued after the loop has stopped.
 package tui
