@@ -36,8 +36,8 @@
 // The model is guarded by one mutex, held only briefly and never across
 // I/O. Quitting (q, Ctrl-C, SIGHUP/SIGTERM through the Run context)
 // cancels the worker's current job and starts shutdown, on a goroutine of
-// its own: it waits for the worker, stops the user-update flow page's
-// services, resets and closes the Session, each wait bounded by
+// its own: it waits for the worker, resets the Session, stops the
+// user-update flow page's services and closes the Session, each bounded by
 // Config.ShutdownTimeout (a broker that stops answering must not keep the
 // user from quitting), then stops the pump and the ticker while the loop
 // still runs (so neither is left blocked in QueueUpdateDraw) and only then
