@@ -6,15 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/warrenmq/warren/internal/brokertest"
 )
 
 // warrenBinary builds the command once per test run.
@@ -30,23 +29,7 @@ func warrenBinary(t *testing.T) string {
 
 func liveRabbitMQ(t *testing.T) string {
 	t.Helper()
-	raw := os.Getenv("AMQP_URL")
-	if raw == "" {
-		raw = "amqp://guest:guest@127.0.0.1:5672/"
-	}
-	u, err := url.Parse(raw)
-	if err == nil {
-		var c net.Conn
-		if c, err = net.DialTimeout("tcp", u.Host, time.Second); err == nil {
-			c.Close()
-			return raw
-		}
-	}
-	if os.Getenv("WARREN_REQUIRE_RABBITMQ") == "1" {
-		t.Fatalf("RabbitMQ at %s is unreachable and WARREN_REQUIRE_RABBITMQ=1", u.Host)
-	}
-	t.Skipf("RabbitMQ at %s is unreachable: start it, or set AMQP_URL", u.Host)
-	return ""
+	return brokertest.LiveOrSkip(t)
 }
 
 // run runs the binary and returns stdout, stderr and the exit code.

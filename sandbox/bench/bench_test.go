@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
 
+	"github.com/warrenmq/warren/internal/brokertest"
 	"github.com/warrenmq/warren/sandbox/broker"
 )
 
@@ -71,19 +71,7 @@ func TestTableShowsRatesAndRatio(t *testing.T) {
 
 func rabbitURL(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("AMQP_URL")
-	if u == "" {
-		u = "amqp://guest:guest@127.0.0.1:5672/"
-	}
-	conn, err := amqp.DialConfig(u, amqp.Config{Dial: amqp.DefaultDial(2 * time.Second)})
-	if err != nil {
-		if os.Getenv("WARREN_REQUIRE_RABBITMQ") == "1" {
-			t.Fatalf("RabbitMQ at %s is required (WARREN_REQUIRE_RABBITMQ=1) but unreachable: %v", u, err)
-		}
-		t.Skipf("RabbitMQ at %s is unreachable (%v): start it or set AMQP_URL", u, err)
-	}
-	conn.Close()
-	return u
+	return brokertest.LiveOrSkip(t)
 }
 
 // A short run against the live RabbitMQ measures something in every

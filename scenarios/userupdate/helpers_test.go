@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,8 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
+
+	"github.com/warrenmq/warren/internal/brokertest"
 )
 
 func TestMain(m *testing.M) {
@@ -39,20 +40,7 @@ var brokers = []testBroker{{name: "rabbitmq", url: liveURL}}
 // WARREN_REQUIRE_RABBITMQ=1.
 func liveURL(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("AMQP_URL")
-	if u == "" {
-		u = "amqp://guest:guest@127.0.0.1:5672/"
-	}
-	conn, err := amqp.Dial(u)
-	if err != nil {
-		msg := "RabbitMQ at " + MaskURL(u) + " is not reachable (" + err.Error() + "): start it, or set AMQP_URL"
-		if os.Getenv("WARREN_REQUIRE_RABBITMQ") == "1" {
-			t.Fatal(msg + " (WARREN_REQUIRE_RABBITMQ=1)")
-		}
-		t.Skip(msg)
-	}
-	conn.Close()
-	return u
+	return brokertest.LiveOrSkip(t)
 }
 
 // recorder keeps a service's events and wakes whoever waits on a
