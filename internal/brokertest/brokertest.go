@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,7 +96,9 @@ func mask(raw string) string {
 		return raw
 	}
 	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "*****")
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		// url escapes '*', so mask with a placeholder and swap it in.
+		return strings.Replace(u.String(), ":xxxxx@", ":*****@", 1)
 	}
 	return u.String()
 }
