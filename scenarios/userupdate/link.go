@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -188,4 +189,52 @@ func redeclareEvery(ctx context.Context, interval time.Duration, em emitter, dec
 			}
 		}
 	}
+}
+
+// lifecycle runs a service's link loop at most once and stops it at most
+// once: the Start/Close contract both services share.
+type lifecycle struct {
+	service string // "user service", for errors
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// start runs l.run(ctx, session) on a goroutine the lifecycle owns.
+func (lc *lifecycle) start(ctx context.Context, l *link, session sessionFunc) error {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if lc.closed {
+		return errors.New(lc.service + ": Start after Close")
+	}
+	if lc.started {
+		return errors.New(lc.service + ": already started")
+	}
+	lc.started = true
+	ctx, lc.cancel = context.WithCancel(ctx)
+	lc.wg.Add(1)
+	go func() {
+		defer lc.wg.Done()
+		l.run(ctx, session)
+	}()
+	return nil
+}
+
+// stop cancels the loop and waits for it. It reports false when the
+// lifecycle was already stopped, so Close stays idempotent.
+func (lc *lifecycle) stop() bool {
+	lc.mu.Lock()
+	if lc.closed {
+		lc.mu.Unlock()
+		return false
+	}
+	lc.closed = true
+	if lc.cancel != nil {
+		lc.cancel()
+	}
+	lc.mu.Unlock()
+	lc.wg.Wait()
+	return true
 }

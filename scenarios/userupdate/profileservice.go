@@ -2,7 +2,6 @@ package userupdate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,11 +27,7 @@ type ProfileService struct {
 	consuming        atomic.Bool
 	ctl              chan struct{} // wakes the consumer loop after StopConsumer/StartConsumer
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	life lifecycle
 }
 
 // NewProfileService opens the profile service's store (dbPath: a SQLite
@@ -51,6 +46,7 @@ func NewProfileService(url, dbPath string, onEvent func(Event), opts ...Option) 
 		em:    em,
 		store: st,
 		link:  &link{url: url, em: em, backoffMin: o.backoffMin, backoffMax: o.backoffMax},
+		life:  lifecycle{service: "profile service"},
 		ctl:   make(chan struct{}, 1),
 	}, nil
 }
@@ -64,39 +60,16 @@ func (p *ProfileService) Names() Names { return p.opts.names }
 // whenever the connection is lost. It returns at once. Everything stops
 // when ctx ends or Close is called.
 func (p *ProfileService) Start(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return errors.New("profile service: Start after Close")
-	}
-	if p.started {
-		return errors.New("profile service: already started")
-	}
-	p.started = true
-	ctx, p.cancel = context.WithCancel(ctx)
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		p.link.run(ctx, p.session)
-	}()
-	return nil
+	return p.life.start(ctx, p.link, p.session)
 }
 
 // Close stops every goroutine of the service, waits for them and closes
 // the store. Messages delivered but not yet acked go back to the queue.
 // Close is idempotent.
 func (p *ProfileService) Close() error {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	if !p.life.stop() {
 		return nil
 	}
-	p.closed = true
-	if p.cancel != nil {
-		p.cancel()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
 	return p.store.close()
 }
 

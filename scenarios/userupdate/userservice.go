@@ -23,11 +23,7 @@ type UserService struct {
 	link  *link
 	kick  chan struct{} // a new outbox row: wake the relay
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	life lifecycle
 }
 
 // NewUserService opens the user service's store (dbPath: a SQLite file, or
@@ -46,6 +42,7 @@ func NewUserService(url, dbPath string, onEvent func(Event), opts ...Option) (*U
 		em:    em,
 		store: st,
 		link:  &link{url: url, em: em, backoffMin: o.backoffMin, backoffMax: o.backoffMax},
+		life:  lifecycle{service: "user service"},
 		kick:  make(chan struct{}, 1),
 	}, nil
 }
@@ -58,39 +55,16 @@ func (s *UserService) Names() Names { return s.opts.names }
 // the compensation consumer, reconnecting whenever the connection is lost.
 // It returns at once. Everything stops when ctx ends or Close is called.
 func (s *UserService) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("user service: Start after Close")
-	}
-	if s.started {
-		return errors.New("user service: already started")
-	}
-	s.started = true
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.link.run(ctx, s.session)
-	}()
-	return nil
+	return s.life.start(ctx, s.link, s.session)
 }
 
 // Close stops every goroutine of the service, waits for them and closes
 // the store. Updates still in the outbox stay there (in a file store, the
 // next run publishes them). Close is idempotent.
 func (s *UserService) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.life.stop() {
 		return nil
 	}
-	s.closed = true
-	if s.cancel != nil {
-		s.cancel()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
 	return s.store.close()
 }
 
