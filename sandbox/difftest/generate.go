@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand"
+	"sort"
 	"strings"
 	"time"
 
@@ -234,7 +235,15 @@ func Generate(seed int64, prefix string) Case {
 // float64 1.0), dropping a header or adding one.
 func mutateHeaders(r *mrand.Rand, args routing.Table) routing.Table {
 	h := routing.Table{}
-	for k, v := range args {
+	// Sorted keys: Go's map order is random, and the random draws below
+	// must go to the same keys every run for a seed to mean one case.
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := args[k]
 		if k == "x-match" {
 			continue
 		}
