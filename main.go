@@ -1,9 +1,3 @@
-// Command warren is a learning sandbox for RabbitMQ and AMQP 0-9-1 routing:
-// a terminal UI (and a headless player) that shows what an exchange does
-// with a message, and why, on an embedded broker or a live RabbitMQ.
-//
-// Each subcommand lives in its own file (cmd_*.go) and registers itself on
-// the root command in an init function.
 package main
 
 import (
