@@ -271,16 +271,22 @@ func (ch *channel) completePublish() {
 	// as RabbitMQ does, a connection that publishes while the memory alarm
 	// is on stops being read (it may consume and ack until then)
 	c.waitIfBlocked()
-	ch.route(pub, m)
+	if h := ch.route(pub, m, c); h.gate != nil {
+		// flow control: the message is routed and confirmed; the next
+		// frame is read once the queue has drained (flow.go)
+		c.flowWait(h.q, h.gate)
+	}
 }
 
-// route publishes one message and answers for it (return, confirm).
-func (ch *channel) route(pub *wire.BasicPublish, m *message) {
+// route publishes one message and answers for it (return, confirm). from
+// is the publishing connection when it may be held by flow control (nil
+// for a transaction's commit); the returned hold says what to wait for.
+func (ch *channel) route(pub *wire.BasicPublish, m *message, from *conn) flowHold {
 	c := ch.conn
-	routed, rejected, err := c.vh.publish(pub.Exchange, m)
+	routed, rejected, hold, err := c.vh.publish(pub.Exchange, m, from)
 	if err != nil {
 		c.channelError(ch, err, pub)
-		return
+		return flowHold{}
 	}
 	if !routed && pub.Mandatory {
 		c.send(outFrame{ch: ch.id, method: &wire.BasicReturn{ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE",
@@ -298,6 +304,7 @@ func (ch *channel) route(pub *wire.BasicPublish, m *message) {
 			c.sendConfirm(ch.id, ch.publishSeq)
 		}
 	}
+	return hold
 }
 
 // waitIfBlocked holds the reader (and so the publisher) while the memory

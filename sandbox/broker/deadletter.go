@@ -35,7 +35,7 @@ func (v *vhost) deadLetterLocked(dls []deadLetter) {
 				v.s.log.Debug("dead-letter cycle: message dropped", "queue", target.name)
 				continue
 			}
-			_, more := target.enqueue(m, -1, now.UnixNano())
+			_, more, _ := target.enqueue(m, -1, now.UnixNano(), nil)
 			dls = append(dls, more...)
 		}
 	}

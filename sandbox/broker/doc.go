@@ -55,4 +55,25 @@
 // the channel's global prefetch), and while its connection's outgoing queue
 // is shorter than backlogHigh frames; the writer re-dispatches when it has
 // drained a long queue.
+//
+// Publisher flow control (flow.go), in the spirit of RabbitMQ's credit
+// flow: when a publish leaves a queue with more than 2,000 ready messages
+// or 16 MiB of ready bodies (the high marks) while consumers drain it, the
+// publishing connection's reader, having routed and confirmed that
+// message, waits on a channel the queue closes once it is down to 1,000
+// messages and 8 MiB (the low marks). The reader reads nothing meanwhile,
+// so TCP back-pressure slows the publisher and the backlog, and with it
+// the latency, stays bounded. It holds no lock while it waits; a message
+// is never half-assembled or half-routed then. The whole reader is held,
+// as RabbitMQ holds a connection in "flow" state, so acks travelling on
+// the same connection wait too; to rule out a deadlock the reader is
+// never held for a queue that has no consumer, nor for one its own
+// connection consumes from (its acks are what drains it; tested by
+// TestFlowControlSameConnectionPublishAndConsume), and it is let go when
+// the queue loses its consumers, is purged or deleted, when the server
+// closes the connection, or when no message left the queue for a second
+// (its consumers stopped acking: the queue is then "stalled" and holds
+// nobody until it delivers again). Transactions' commits are not held.
+// This is separate from connection.blocked (the memory alarm,
+// waitIfBlocked), which tells the client and holds every publisher.
 package broker

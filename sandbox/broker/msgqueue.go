@@ -31,10 +31,14 @@ type queue struct {
 	exclusiveConsumer bool
 	prioritised       bool // some consumer has an x-priority
 	deleted           bool
-	ttlTimer          *time.Timer
-	ttlAt             int64
-	expiresTimer      *time.Timer
-	expiresGen        uint64
+	// publisher flow control (flow.go)
+	flow         chan struct{} // closed to let held publishers go
+	progress     uint64        // messages that left the ready list to a consumer
+	stalled      bool          // a held publisher saw no progress for a stall period
+	ttlTimer     *time.Timer
+	ttlAt        int64
+	expiresTimer *time.Timer
+	expiresGen   uint64
 }
 
 // consumer is a basic.consume subscription.
@@ -88,19 +92,20 @@ func newQueue(v *vhost, name string, durable, exclusive, autoDelete bool, owner 
 
 // enqueue adds a routed message. It reports false when x-overflow
 // reject-publish(-dlx) refused it. Callers hold v.mu (read).
-func (q *queue) enqueue(m *message, perMsgTTL int64, now int64) (bool, []deadLetter) {
+// When from (the publishing connection; nil for dead-lettering) should
+// wait for the queue to drain, gate is the channel to wait on (flow.go).
+func (q *queue) enqueue(m *message, perMsgTTL int64, now int64, from *conn) (ok bool, dls []deadLetter, gate chan struct{}) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.deleted {
-		return true, nil
+		return true, nil, nil
 	}
 	size := int64(len(m.body))
-	var dls []deadLetter
 	if q.qa.overflow != "drop-head" && q.overLimit(1, size) {
 		if q.qa.overflow == "reject-publish-dlx" {
 			dls = append(dls, deadLetter{q: q, e: &entry{msg: m}, reason: "maxlen"})
 		}
-		return false, dls
+		return false, dls, nil
 	}
 	e := &entry{msg: m, seq: q.nextSeq}
 	q.nextSeq++
@@ -126,7 +131,7 @@ func (q *queue) enqueue(m *message, perMsgTTL int64, now int64) (bool, []deadLet
 		dls = append(dls, deadLetter{q: q, e: old, reason: "maxlen"})
 	}
 	dls = q.dispatchLocked(now, dls)
-	return true, dls
+	return true, dls, q.flowGateLocked(from)
 }
 
 // overLimit reports whether the queue would exceed x-max-length or
@@ -145,6 +150,9 @@ func (q *queue) overLimit(n int, more int64) bool {
 // dead-lettered).
 func (q *queue) removed(e *entry) {
 	q.readyBytes -= int64(len(e.msg.body))
+	if q.flow != nil {
+		q.flowReleaseLocked()
+	}
 }
 
 // discard accounts a ready message that left the broker's custody
@@ -176,6 +184,8 @@ func (q *queue) dispatchLocked(now int64, dls []deadLetter) []deadLetter {
 			continue
 		}
 		q.removed(e)
+		q.progress++
+		q.stalled = false
 		if c.noAck {
 			q.v.s.memAdd(-int64(len(e.msg.body)))
 		}
@@ -323,6 +333,8 @@ func (q *queue) get(now int64) (*entry, int, []deadLetter) {
 			dls = append(dls, deadLetter{q: q, e: e, reason: "expired"})
 			continue
 		}
+		q.progress++
+		q.stalled = false
 		q.armTTL(now)
 		return e, q.ready.len(), dls
 	}
@@ -344,6 +356,7 @@ func (q *queue) purge() int {
 		q.v.s.memAdd(-int64(len(e.msg.body)))
 	}
 	q.readyBytes = 0
+	q.flowReleaseLocked()
 	q.armTTL(0)
 	return n
 }
@@ -392,6 +405,7 @@ func (q *queue) markDeleted() int {
 		q.v.s.memAdd(-int64(len(e.msg.body)))
 	}
 	q.readyBytes = 0
+	q.flowReleaseLocked()
 	if q.ttlTimer != nil {
 		q.ttlTimer.Stop()
 	}

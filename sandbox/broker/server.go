@@ -59,6 +59,7 @@ type Server struct {
 	alarmMu   sync.Mutex
 	unblocked chan struct{} // closed when the memory alarm clears
 	nextConn  atomic.Uint64
+	flow      flowMarks // publisher flow control thresholds (flow.go)
 }
 
 // New validates the options and returns a Server that is not yet listening.
@@ -85,6 +86,7 @@ func New(opts Options) (*Server, error) {
 		conns:     map[*conn]struct{}{},
 		ready:     make(chan struct{}),
 		unblocked: make(chan struct{}),
+		flow:      defaultFlowMarks(),
 	}
 	close(s.unblocked)
 	for _, name := range opts.VHosts {

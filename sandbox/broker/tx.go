@@ -32,7 +32,7 @@ func (ch *channel) handleTx(m wire.Method) *wire.Error {
 		pubs, acks := ch.txPublishes, ch.txAcks
 		ch.txPublishes, ch.txAcks = nil, nil
 		for _, p := range pubs {
-			ch.route(p.pub, p.msg)
+			ch.route(p.pub, p.msg, nil)
 			if ch.closeSent {
 				return nil
 			}

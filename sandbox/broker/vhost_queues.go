@@ -202,43 +202,56 @@ func (q *queue) removeConsumer(cons *consumer) {
 	}
 	if len(q.consumers) == 0 {
 		q.touchExpires()
+		q.flowReleaseLocked() // nothing drains the queue now
 	}
 }
 
 // publish routes m from exchange and enqueues it. It reports whether any
 // queue received it (routed), and whether a queue refused it
-// (x-overflow reject-publish: a confirm nack).
-func (v *vhost) publish(exchange string, m *message) (routed, rejected bool, err *wire.Error) {
+// (x-overflow reject-publish: a confirm nack). hold is set when the
+// publishing connection from should now wait for a queue to drain.
+func (v *vhost) publish(exchange string, m *message, from *conn) (routed, rejected bool, hold flowHold, err *wire.Error) {
 	ttl, err := parseExpiration(m.props.Expiration)
 	if err != nil {
-		return false, false, err
+		return false, false, hold, err
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	x := v.exchanges[exchange]
 	if x == nil {
-		return false, false, v.noExchange(exchange)
+		return false, false, hold, v.noExchange(exchange)
 	}
 	if x.internal {
-		return false, false, wire.Errorf(wire.AccessRefused, "cannot publish to internal %s", v.exchangeRes(exchange))
+		return false, false, hold, wire.Errorf(wire.AccessRefused, "cannot publish to internal %s", v.exchangeRes(exchange))
 	}
 	keys := routingKeys(m)
 	var buf [8]*queue
 	queues := v.route(x, keys, m.props.Headers, buf[:0])
 	if len(queues) == 0 {
-		return false, false, nil
+		return false, false, hold, nil
 	}
 	now := time.Now().UnixNano()
 	var dls []deadLetter
 	for _, q := range queues {
-		ok, d := q.enqueue(m, ttl, now)
+		ok, d, gate := q.enqueue(m, ttl, now, from)
 		if !ok {
 			rejected = true
+		}
+		if gate != nil && hold.gate == nil {
+			// one queue at a time: the next publish finds the others
+			hold = flowHold{q: q, gate: gate}
 		}
 		dls = append(dls, d...)
 	}
 	v.deadLetterLocked(dls)
-	return true, rejected, nil
+	return true, rejected, hold, nil
+}
+
+// flowHold is a queue a publisher should wait for, and the channel to wait
+// on (flow.go).
+type flowHold struct {
+	q    *queue
+	gate chan struct{}
 }
 
 // routingKeys are the message's routing key plus the CC and BCC headers
