@@ -231,8 +231,6 @@ func (ch *channel) handleContent(f wire.Frame) {
 		ch.bodySize = size
 		if size == 0 {
 			ch.completePublish()
-		} else {
-			ch.content.body = make([]byte, 0, size)
 		}
 		return
 	}
@@ -244,7 +242,20 @@ func (ch *channel) handleContent(f wire.Frame) {
 		c.connectionError(wire.Errorf(wire.FrameError, "content body exceeds the size of %d announced in its header", ch.bodySize), 60, 40)
 		return
 	}
-	ch.content.body = append(ch.content.body, f.Payload...)
+	switch {
+	case ch.content.body == nil && uint64(len(f.Payload)) == ch.bodySize:
+		// the whole body in one frame (below frame_max, nearly always):
+		// keep the payload, which the wire.Reader never reuses. A small
+		// one lives in the Reader's slab next to the method and header
+		// frames whose strings (exchange, routing key, properties) the
+		// message already shares, so this pins no more memory than those.
+		ch.content.body = f.Payload
+	case ch.content.body == nil:
+		ch.content.body = make([]byte, 0, ch.bodySize)
+		fallthrough
+	default:
+		ch.content.body = append(ch.content.body, f.Payload...)
+	}
 	if uint64(len(ch.content.body)) == ch.bodySize {
 		ch.completePublish()
 	}

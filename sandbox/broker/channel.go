@@ -143,10 +143,17 @@ func (ch *channel) compact() {
 		i++
 	}
 	if i > 0 {
+		// drop the settled head by reslicing (a deque): acks come mostly
+		// in order, and shifting the rest down on each one costs a copy
+		// of the whole window (with write barriers) per ack. append
+		// moves the live window to a fresh array when the tail runs out
+		// of room, which amortises to a pointer copy or so per delivery.
 		ch.settled -= i
-		n := copy(ch.unacked, ch.unacked[i:])
-		clear(ch.unacked[n:])
-		ch.unacked = ch.unacked[:n]
+		clear(ch.unacked[:i])
+		ch.unacked = ch.unacked[i:]
+		if len(ch.unacked) == 0 {
+			ch.unacked = ch.unacked[:0:0] // let the old array go
+		}
 	}
 	if ch.settled > 64 && ch.settled*2 > len(ch.unacked) {
 		live := ch.unacked[:0]
@@ -170,6 +177,18 @@ func (ch *channel) takeAll() []*pending {
 // settle finishes deliveries: acked (gone), or nacked/rejected with or
 // without requeue. Queues whose consumers got room are re-dispatched.
 func settle(ps []*pending, ack, requeue bool) {
+	if ack && sameQueue(ps) {
+		// the common case (one basic.ack, or a multiple ack of one
+		// consumer's deliveries): no grouping needed
+		var n int64
+		for _, p := range ps {
+			n += int64(len(p.e.msg.body))
+		}
+		q := ps[0].q
+		q.v.s.memAdd(-n)
+		q.kick()
+		return
+	}
 	byQueue := map[*queue][]*entry{}
 	var order []*queue
 	for _, p := range ps {
@@ -191,6 +210,19 @@ func settle(ps []*pending, ack, requeue bool) {
 		}
 		q.requeue(es, requeue)
 	}
+}
+
+// sameQueue reports whether ps is not empty and all from one queue.
+func sameQueue(ps []*pending) bool {
+	if len(ps) == 0 {
+		return false
+	}
+	for _, p := range ps[1:] {
+		if p.q != ps[0].q {
+			return false
+		}
+	}
+	return true
 }
 
 // cancelByServer drops a consumer whose queue was deleted and tells the
