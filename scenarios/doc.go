@@ -4,6 +4,14 @@
 // delivered with what the steps expect and with the routing model's
 // prediction.
 //
+// Publishing a message and finding out what the broker did with it is
+// written once, in Observe (observe.go), and judging a step once, in
+// Judge: `warren run` (through the Player) and the TUI both use them, so
+// the two never disagree on what a step's outcome was. Observe only calls a
+// missing delivery a disagreement on a queue it could settle; elsewhere the
+// queue is "unchecked" (Comparison), which `warren run` counts against the
+// model and the TUI shows as a message still waiting.
+//
 // A malformed file is refused with its file name, line and what to fix
 // (LoadErrors): unknown fields, undeclared names, unknown exchange types,
 // bad x-match values, names over 255 bytes, steps without expect,
@@ -19,6 +27,6 @@
 // # Concurrency
 //
 // Loading is safe from any goroutine (the built-ins are parsed once). A
-// Player starts no goroutines of its own and is used by one goroutine at a
+// Player, like Observe, starts no goroutines of its own and is used by one goroutine at a
 // time; the Session it drives owns the goroutines.
 package scenarios

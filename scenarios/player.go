@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -27,12 +26,13 @@ import (
 // Setup declares the topology and starts the scenario's consumers, plus an
 // observer (an auto-ack consumer named after the queue) on every queue no
 // scenario consumer reads. Play publishes one step's message (with its
-// mandatory flag), waits until its deliveries have arrived (Session.Settle
-// on the queues with one auto-ack consumer, Session.WaitDelivered, bounded
-// by Wait, for the expected queues of the others), and compares what the
-// consumers received with the step's expect, expect_returned and
-// expect_consumers, and with the routing model's prediction for the
-// server's version. Teardown deletes everything Setup declared.
+// mandatory flag) and waits until its deliveries have arrived (Observe:
+// Session.SettleQueues on the queues with one auto-ack consumer,
+// Session.WaitDelivered, bounded by Wait, for the expected queues of the
+// others), then Judge compares what the consumers received with the step's
+// expect, expect_returned and expect_consumers, and with the routing
+// model's prediction for the server's version. Teardown deletes everything
+// Setup declared.
 //
 // Play never sleeps to wait: a queue that should get nothing is known to be
 // empty of the message when its sentinel arrives. The one approximation is
@@ -100,11 +100,19 @@ type StepResult struct {
 	Returned bool
 	Return   *sandbox.Return
 	// Model is the routing model's prediction and reasons; ModelAgrees
-	// whether its queues and fate match what was observed.
+	// whether its queues and fate match what was observed, with nothing
+	// left unchecked (Comparison.Agrees).
 	Model       routing.Result
 	ModelAgrees bool
+	// Comparison is the model held against the observation, queue by
+	// queue, telling proven disagreements from unchecked queues (the TUI
+	// shows it so).
+	Comparison Comparison
 	// OK is true when every expectation of the step held.
 	OK bool
+	// Failures are the step's expectations that did not hold, one
+	// sentence each.
+	Failures []string
 	// Why explains a failure, or a disagreement with the model, in a few
 	// lines ("" when all agree).
 	Why string
@@ -287,109 +295,91 @@ func (p *Player) Predict(st Step) routing.Result {
 // OK compares with the model alone.
 func (p *Player) PlayStep(ctx context.Context, index int, st Step) (StepResult, error) {
 	p.init()
-	s := p.Session
-	r := StepResult{Index: index, Step: st, Model: p.Predict(st)}
-	pub, err := s.Publish(ctx, p.Publishing(st))
-	r.MessageID = pub.MessageID
-	if err != nil {
-		return r, fmt.Errorf("step %d: publish to exchange %q: %w", index, st.Publish.Exchange, err)
-	}
-	r.Returned, r.Return = pub.Returned != nil, pub.Returned
-
-	var queues []string
+	var queues, await []string
 	for _, q := range p.Scenario.Topology.Queues {
 		queues = append(queues, p.Real(q.Name))
 	}
-	unsettled, err := s.SettleQueues(ctx, queues)
-	if err != nil {
-		return r, fmt.Errorf("step %d: %w", index, err)
-	}
-	var wait []string
 	for _, q := range st.Expect {
-		if slices.Contains(unsettled, p.Real(q)) {
-			wait = append(wait, p.Real(q))
+		await = append(await, p.Real(q))
+	}
+	obs, err := Observe(ctx, p.Session, p.Publishing(st), Watch{Queues: queues, Await: await, Wait: p.Wait})
+	if err != nil {
+		return StepResult{Index: index, Step: st, MessageID: obs.MessageID, Model: p.Predict(st)},
+			fmt.Errorf("step %d: publish to exchange %q: %w", index, st.Publish.Exchange, err)
+	}
+	if obs.Err != nil {
+		if ctx.Err() != nil {
+			return StepResult{Index: index, Step: st, MessageID: obs.MessageID}, ctx.Err()
+		}
+		return StepResult{Index: index, Step: st, MessageID: obs.MessageID}, fmt.Errorf("step %d: %w", index, obs.Err)
+	}
+	if p.AckManual {
+		for _, d := range obs.Deliveries {
+			if p.manual[d.Consumer] {
+				_ = p.Session.Ack(d.Consumer, d.DeliveryTag, false) // an error means it was settled already
+			}
 		}
 	}
-	if len(wait) > 0 {
-		wctx, cancel := context.WithTimeout(ctx, p.Wait)
-		err := s.WaitDelivered(wctx, pub.MessageID, wait)
-		cancel()
-		if err != nil && ctx.Err() != nil {
-			return r, ctx.Err()
-		}
-		if errors.Is(err, sandbox.ErrDisconnected) || errors.Is(err, sandbox.ErrClosed) {
-			return r, fmt.Errorf("step %d: %w", index, err)
-		}
-		// A deadline here is a missing delivery: the comparison says so.
-	}
-
-	r.ConsumedBy = map[string]string{}
-	r.Delivered = []string{}
-	for _, d := range s.Seen(pub.MessageID) {
-		q := p.scenarioName(d.Queue)
-		r.Delivered = append(r.Delivered, q)
-		if prev := r.ConsumedBy[q]; prev != "" {
-			r.ConsumedBy[q] = prev + "," + d.Consumer
-		} else {
-			r.ConsumedBy[q] = d.Consumer
-		}
-		if p.AckManual && p.manual[d.Consumer] {
-			_ = s.Ack(d.Consumer, d.DeliveryTag, false) // an error means it was settled already
-		}
-	}
-	sort.Strings(r.Delivered)
-	r.Expected = append([]string{}, st.Expect...)
-	sort.Strings(r.Expected)
-	p.judge(&r)
-	return r, nil
+	return Judge(index, st, obs.renamed(p.scenarioName), p.Predict(st)), nil
 }
 
-// judge sets OK, ModelAgrees and Why.
-func (p *Player) judge(r *StepResult) {
-	st := r.Step
-	var why []string
-	r.OK = true
+// Judge holds what was observed of step st's message (index is only
+// reported) against the step's expect, expect_returned and
+// expect_consumers, and against the routing model's prediction. `warren
+// run` and the TUI judge steps with it.
+func Judge(index int, st Step, obs Observation, model routing.Result) StepResult {
+	r := StepResult{
+		Index: index, Step: st, MessageID: obs.MessageID,
+		Expected:  append([]string{}, st.Expect...),
+		Delivered: obs.Delivered(), ConsumedBy: obs.ConsumedBy(),
+		Returned: obs.Returned(), Return: obs.Return,
+		Model: model, Comparison: obs.Compare(model),
+	}
+	sort.Strings(r.Expected)
 	if st.Expect != nil && !slices.Equal(r.Expected, r.Delivered) {
-		r.OK = false
-		why = append(why, fmt.Sprintf("expected %s, delivered to %s", list(r.Expected), list(r.Delivered)))
+		r.Failures = append(r.Failures, fmt.Sprintf("expected %s, delivered to %s", list(r.Expected), list(r.Delivered)))
 	}
 	if st.ExpectReturned != nil && *st.ExpectReturned != r.Returned {
-		r.OK = false
 		if r.Returned {
-			why = append(why, fmt.Sprintf("the broker returned it (%d %s), which the step did not expect", r.Return.ReplyCode, r.Return.ReplyText))
+			r.Failures = append(r.Failures, fmt.Sprintf("the broker returned it (%d %s), which the step did not expect", r.Return.ReplyCode, r.Return.ReplyText))
 		} else {
-			why = append(why, "the step expected the broker to return it (312 NO_ROUTE); it did not")
+			r.Failures = append(r.Failures, "the step expected the broker to return it (312 NO_ROUTE); it did not")
 		}
 	}
 	for _, q := range sortedKeys(st.ExpectConsumers) {
 		want := st.ExpectConsumers[q]
 		if got := r.ConsumedBy[q]; got != want {
-			r.OK = false
 			if got == "" {
 				got = "no consumer"
 			}
-			why = append(why, fmt.Sprintf("queue %s: expected consumer %s, got %s", q, want, got))
+			r.Failures = append(r.Failures, fmt.Sprintf("queue %s: expected consumer %s, got %s", q, want, got))
 		}
 	}
-
-	modelQueues := append([]string{}, r.Model.Queues...)
-	sort.Strings(modelQueues)
-	observed := slices.Compact(append([]string{}, r.Delivered...))
-	modelReturned := r.Model.Fate == routing.Returned
-	r.ModelAgrees = r.Model.Err == nil && slices.Equal(modelQueues, observed) && modelReturned == r.Returned &&
-		len(observed) == len(r.Delivered)
+	r.OK = len(r.Failures) == 0
+	r.ModelAgrees = r.Comparison.Agrees()
+	why := slices.Clone(r.Failures)
 	if !r.ModelAgrees {
-		why = append(why, p.modelDiff(r, modelQueues, observed))
+		why = append(why, modelDiff(&r))
 	}
-	if st.Expect == nil && st.ExpectReturned == nil && len(st.ExpectConsumers) == 0 {
+	if !st.HasExpectations() {
 		r.OK = r.ModelAgrees // a step of the user's making: the model is the expectation
 	}
 	r.Why = strings.Join(why, "; ")
+	return r
+}
+
+// HasExpectations says whether the step states what should become of its
+// message (expect, expect_returned or expect_consumers).
+func (st Step) HasExpectations() bool {
+	return st.Expect != nil || st.ExpectReturned != nil || len(st.ExpectConsumers) > 0
 }
 
 // modelDiff explains where the model and the broker differ, with the
 // model's reasons for the bindings of the queues in question.
-func (p *Player) modelDiff(r *StepResult, model, observed []string) string {
+func modelDiff(r *StepResult) string {
+	model := append([]string{}, r.Model.Queues...)
+	sort.Strings(model)
+	observed := slices.Compact(append([]string{}, r.Delivered...))
 	if r.Model.Err != nil {
 		return fmt.Sprintf("the model predicted a channel error (%v), the broker accepted the message", r.Model.Err)
 	}

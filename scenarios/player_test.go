@@ -18,6 +18,8 @@ type fakeSession struct {
 	published  []sandbox.Publishing
 	acked      []uint64
 	waited     [][]string
+	settleErr  error // SettleQueues fails with it
+	waitErr    error // WaitDelivered fails with it
 }
 
 func (f *fakeSession) ServerProduct() string                                     { return "RabbitMQ" }
@@ -30,6 +32,9 @@ func (f *fakeSession) Publish(_ context.Context, p sandbox.Publishing) (sandbox.
 	return sandbox.Published{MessageID: "m1", Acked: true, Returned: f.returned}, nil
 }
 func (f *fakeSession) SettleQueues(_ context.Context, qs []string) ([]string, error) {
+	if f.settleErr != nil {
+		return qs, f.settleErr
+	}
 	// Queues ending in "tasks" have two workers: not settleable.
 	var un []string
 	for _, q := range qs {
@@ -41,7 +46,7 @@ func (f *fakeSession) SettleQueues(_ context.Context, qs []string) ([]string, er
 }
 func (f *fakeSession) WaitDelivered(ctx context.Context, _ string, qs []string) error {
 	f.waited = append(f.waited, qs)
-	return nil
+	return f.waitErr
 }
 func (f *fakeSession) Seen(id string) []sandbox.Delivery {
 	if id != "m1" {

@@ -144,11 +144,7 @@ func (a *App) doStep(ctx context.Context) {
 	a.m.mu.Unlock()
 	p := publishingOf(st.Publish)
 	a.later(func() { a.ui.publish.fill(p) })
-	expect := st.Expect
-	if expect == nil {
-		expect = []string{}
-	}
-	a.doPublish(ctx, p, expect, i+1, st.ExpectReturned)
+	a.doPublish(ctx, p, &st, i+1)
 }
 
 func (a *App) doAllSteps(ctx context.Context) {
@@ -167,8 +163,9 @@ func (a *App) doAllSteps(ctx context.Context) {
 }
 
 // doPublish publishes one message, explains it with the routing model and
-// compares the model with the deliveries the broker made.
-func (a *App) doPublish(ctx context.Context, p sandbox.Publishing, expect []string, step int, expectReturned *bool) {
+// compares the model with the deliveries the broker made; for a scenario
+// step (st, step > 0) it also judges the step as `warren run` does.
+func (a *App) doPublish(ctx context.Context, p sandbox.Publishing, st *scenarios.Step, step int) {
 	p.MessageID = fmt.Sprintf("warren-tui-%d", a.msgSeq.Add(1))
 	a.m.mu.Lock()
 	topo := a.m.topology
@@ -176,16 +173,25 @@ func (a *App) doPublish(ctx context.Context, p sandbox.Publishing, expect []stri
 	a.m.mu.Unlock()
 
 	view := &routeView{
-		Msg:            routing.Message{Exchange: p.Exchange, RoutingKey: p.RoutingKey, Headers: p.Headers, Mandatory: p.Mandatory},
-		Expected:       expect,
-		ExpectReturned: expectReturned,
-		Step:           step,
-		Disagree:       map[string]string{},
+		Msg:      routing.Message{Exchange: p.Exchange, RoutingKey: p.RoutingKey, Headers: p.Headers, Mandatory: p.Mandatory},
+		Step:     step,
+		Disagree: map[string]string{},
 	}
 	if a.cfg.Route != nil {
 		view.Result = a.cfg.Route(&topo, view.Msg)
 	}
-	pub, err := a.sess.Publish(ctx, p)
+	// Settle proves, for each queue with one running auto-ack consumer,
+	// that every delivery has arrived; only there can a missing delivery
+	// be called a disagreement. Elsewhere (paused, manual ack, several
+	// consumers) wait a little for what the model predicts or the step
+	// expects, no more: the message may be waiting for the user.
+	await := slices.Clone(view.Result.Queues)
+	if st != nil {
+		await = append(await, st.Expect...)
+	}
+	obs, err := scenarios.Observe(ctx, a.sess, p, scenarios.Watch{
+		Queues: queues, Await: await, Wait: unsettledWait, SettleTimeout: settleTimeout,
+	})
 	if err != nil {
 		a.m.mu.Lock()
 		a.m.last = view
@@ -193,76 +199,24 @@ func (a *App) doPublish(ctx context.Context, p sandbox.Publishing, expect []stri
 		a.m.mu.Unlock()
 		return
 	}
-	view.Returned = pub.Returned != nil
-
-	// Settle proves, for each queue with one running auto-ack consumer,
-	// that every delivery has arrived; only there can a missing delivery
-	// be called a disagreement. Elsewhere (paused, manual ack, several
-	// consumers) wait a little for what the model predicts, no more.
-	settleable := map[string]bool{}
-	for _, q := range queues {
-		settleable[q] = a.sess.Settleable(q)
-	}
-	sctx, cancel := context.WithTimeout(ctx, settleTimeout)
-	settleErr := a.sess.Settle(sctx, queues)
-	cancel()
-	var waitFor []string
-	for _, q := range view.Result.Queues {
-		if !settleable[q] && contains(queues, q) {
-			waitFor = append(waitFor, q)
-		}
-	}
-	if len(waitFor) > 0 {
-		wctx, cancel := context.WithTimeout(ctx, unsettledWait)
-		_ = a.sess.WaitDelivered(wctx, p.MessageID, waitFor)
-		cancel()
-	}
 	// The panes should show the deliveries by the time the explanation does.
 	a.syncPump(ctx)
 
-	for _, d := range a.sess.Seen(p.MessageID) {
-		if !contains(view.Observed, d.Queue) {
-			view.Observed = append(view.Observed, d.Queue)
-		}
+	view.Returned = obs.Returned()
+	view.Observed = obs.Queues()
+	view.Checked = obs.Err == nil
+	if a.cfg.Route != nil && view.Result.Err == nil {
+		c := obs.Compare(view.Result)
+		view.Disagree, view.Unchecked = c.Disagree, c.Unchecked
 	}
-	slices.Sort(view.Observed)
-	view.Checked = settleErr == nil
-	a.compare(view, settleable)
+	if st != nil {
+		r := scenarios.Judge(step, *st, obs, view.Result)
+		view.Verdict = &r
+	}
 	a.m.mu.Lock()
 	defer a.m.mu.Unlock()
 	a.m.last = view
-	a.logPublish(view, p, settleErr)
-}
-
-// compare fills view.Disagree: a queue the broker delivered to that the
-// model did not predict, a predicted queue that Settle proved empty-handed,
-// or a return the model did not expect (or the reverse).
-func (a *App) compare(view *routeView, settleable map[string]bool) {
-	if a.cfg.Route == nil || view.Result.Err != nil {
-		return
-	}
-	for _, q := range view.Result.Queues {
-		if contains(view.Observed, q) {
-			continue
-		}
-		if view.Checked && settleable[q] {
-			view.Disagree[q] = "the model routes here, but the broker delivered nothing"
-		} else {
-			view.Unchecked = append(view.Unchecked, q)
-		}
-	}
-	for _, q := range view.Observed {
-		if !contains(view.Result.Queues, q) {
-			view.Disagree[q] = "the broker delivered here, but the model routes elsewhere"
-		}
-	}
-	if (view.Result.Fate == routing.Returned) != view.Returned {
-		if view.Returned {
-			view.Disagree[""] = "the broker returned the message; the model did not expect that"
-		} else if view.Checked {
-			view.Disagree[""] = "the model expected a return (mandatory, unroutable); none came"
-		}
-	}
+	a.logPublish(view, p, obs.Err)
 }
 
 // logPublish writes the outcome of a publish to the log. Callers hold m.mu.
@@ -300,22 +254,32 @@ func (a *App) logPublish(v *routeView, p sandbox.Publishing, settleErr error) {
 		}
 		a.m.logf("red", "DISAGREE %s: %s", name, v.Disagree[q])
 	}
-	if v.Expected != nil {
-		exp := slices.Clone(v.Expected)
-		slices.Sort(exp)
-		if slices.Equal(exp, v.Observed) {
-			a.m.logf("green", "step %d as expected: %s", v.Step, listOrNone(exp))
-		} else {
-			a.m.logf("red", "step %d expected %s, delivered %s", v.Step, listOrNone(exp), listOrNone(v.Observed))
+	if r := v.Verdict; r != nil && r.Step.HasExpectations() {
+		if len(r.Failures) == 0 {
+			a.m.logf("green", "step %d as expected: %s", r.Index, expectedText(r))
 		}
-		if er := v.ExpectReturned; er != nil && *er != v.Returned {
-			if *er {
-				a.m.logf("red", "step %d expected the broker to return the message; it did not", v.Step)
-			} else {
-				a.m.logf("red", "step %d expected no return; the broker returned the message", v.Step)
-			}
+		for _, f := range r.Failures {
+			a.m.logf("red", "step %d: %s", r.Index, f)
 		}
 	}
+}
+
+// expectedText is what a step that held expected: its queues, each with
+// the consumer expect_consumers named ("tasks (worker-1)").
+func expectedText(r *scenarios.StepResult) string {
+	qs := make([]string, len(r.Expected))
+	for i, q := range r.Expected {
+		qs[i] = q
+		if c, ok := r.Step.ExpectConsumers[q]; ok {
+			qs[i] += " (" + c + ")"
+		}
+	}
+	for _, q := range sortedKeys(r.Step.ExpectConsumers) {
+		if !slices.Contains(r.Expected, q) {
+			qs = append(qs, q+" ("+r.Step.ExpectConsumers[q]+")")
+		}
+	}
+	return listOrNone(qs)
 }
 
 // fateText sums up the model's answer in words.

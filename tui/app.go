@@ -29,8 +29,7 @@ type Session interface {
 	Reset(ctx context.Context) error
 	Publish(ctx context.Context, p sandbox.Publishing) (sandbox.Published, error)
 	Flood(ctx context.Context, p sandbox.Publishing, n int) (int, error)
-	Settle(ctx context.Context, queues []string) error
-	Settleable(queue string) bool
+	SettleQueues(ctx context.Context, queues []string) (unsettled []string, err error)
 	Seen(messageID string) []sandbox.Delivery
 	WaitDelivered(ctx context.Context, messageID string, queues []string) error
 	Dropped() int64

@@ -4,9 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"go.uber.org/goleak"
 
+	"github.com/warrenmq/warren/internal/brokertest"
 	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/sandbox/routing"
 	"github.com/warrenmq/warren/scenarios"
@@ -34,49 +32,16 @@ type testBroker struct {
 	shutdown func()
 }
 
-func liveURL() string {
-	if u := os.Getenv("AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
-
-// brokers lists the brokers to test on: the live RabbitMQ when it answers
-// (skipped with a message otherwise, failed when WARREN_REQUIRE_RABBITMQ=1)
-// and the embedded one.
+// brokers lists the brokers to test on: the live RabbitMQ (see
+// internal/brokertest for when it is skipped or required) and the embedded
+// one.
 func brokers(t *testing.T) []testBroker {
 	t.Helper()
 	var out []testBroker
-	u := liveURL()
-	if reachable(u) {
+	if u, ok := brokertest.Live(t); ok {
 		out = append(out, testBroker{name: "rabbitmq", url: u})
-	} else if os.Getenv("WARREN_REQUIRE_RABBITMQ") == "1" {
-		t.Fatalf("RabbitMQ at %s is unreachable and WARREN_REQUIRE_RABBITMQ=1", sandbox.MaskURL(u))
-	} else {
-		t.Logf("skipping RabbitMQ: %s is unreachable (start it, or set AMQP_URL)", sandbox.MaskURL(u))
 	}
-	out = append(out, embeddedBrokers(t)...)
-	if len(out) == 0 {
-		t.Skip("no broker to test against")
-	}
-	return out
-}
-
-func reachable(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "5672")
-	}
-	c, err := net.DialTimeout("tcp", host, time.Second)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
+	return append(out, embeddedBrokers(t)...)
 }
 
 func suffix() string {

@@ -164,7 +164,7 @@ func (a *App) publishForm() {
 		return
 	}
 	a.ui.publish.setHint(publishHint)
-	a.submit("publish", func(ctx context.Context) { a.doPublish(ctx, p, nil, 0, nil) })
+	a.submit("publish", func(ctx context.Context) { a.doPublish(ctx, p, nil, 0) })
 }
 
 func (a *App) flood() {

@@ -96,10 +96,10 @@ type routeView struct {
 	Unchecked []string
 	// Disagree lists the queues where model and broker differ, with why.
 	Disagree map[string]string
-	Expected []string // the scenario step's expectation, nil for free publishes
-	// ExpectReturned is the step's expect_returned, when it has one.
-	ExpectReturned *bool
-	Step           int // 1-based step number, 0 for free publishes
+	Step     int // 1-based step number, 0 for free publishes
+	// Verdict is the scenario step's judgment (scenarios.Judge, as `warren
+	// run` makes it); nil for free publishes.
+	Verdict *scenarios.StepResult
 }
 
 // model is everything the widgets show. The event pump and the worker write
