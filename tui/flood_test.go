@@ -29,10 +29,10 @@ func TestFloodStaysResponsiveAndBounded(t *testing.T) {
 			hs.typeText("f")
 			hs.typeText("?")
 			hs.waitFor("the help during the flood", func(s string) bool {
-				return strings.Contains(s, "Keys (? or Esc closes)") && strings.Contains(s, "flood...")
+				return strings.Contains(s, "Keys (? or Esc closes") && strings.Contains(s, "flood...")
 			})
 			hs.key(tcell.KeyEscape)
-			hs.waitFor("the help closed", func(s string) bool { return !strings.Contains(s, "Keys (? or Esc closes)") })
+			hs.waitFor("the help closed", func(s string) bool { return !strings.Contains(s, "Keys (? or Esc closes") })
 
 			s := hs.waitText(fmt.Sprintf("flood: %d published", n))
 			elapsed := time.Since(start)
@@ -96,6 +96,17 @@ func TestSmallTerminal(t *testing.T) {
 					t.Errorf("at 80x24 the screen lacks %q:\n%s", want, s)
 				}
 			}
+			// The help is taller than 24 rows: it must fit, starting at its
+			// first key, and scroll to its last.
+			hs.key(tcell.KeyEscape)
+			hs.typeText("?")
+			hs.waitFor("the help's first key at 80x24", func(s string) bool {
+				return strings.Contains(s, "Keys (? or Esc closes") && strings.Contains(s, "show or hide this help")
+			})
+			hs.key(tcell.KeyEnd)
+			hs.waitFor("the help scrolled to its end", func(s string) bool {
+				return strings.Contains(s, "model and broker") && !strings.Contains(s, "show or hide this help")
+			})
 		})
 	}
 }

@@ -63,7 +63,7 @@ func (a *App) build() *widgets {
 	w.publish = a.newPublishForm()
 
 	w.help = tview.NewTextView().SetDynamicColors(true).SetScrollable(true)
-	w.help.SetBorder(true).SetTitle(" Keys (? or Esc closes) ")
+	w.help.SetBorder(true).SetTitle(" Keys (? or Esc closes, ↑↓ scroll) ")
 	w.help.SetText(a.helpText())
 
 	left := tview.NewFlex().SetDirection(tview.FlexRow).
@@ -209,7 +209,16 @@ func logText(m *model) string {
 func (a *App) showHelp(show bool) {
 	if show {
 		a.ui.lastFocus = a.app.GetFocus()
-		a.ui.pages.ShowPage("help")
+		// Fit the help to the screen as it is now: at 80x24 the key table
+		// is taller than the terminal, and a fixed height would cut its
+		// top off. What does not fit scrolls (Up/Down, PgUp/PgDn).
+		_, _, _, screenH := a.ui.pages.GetRect()
+		h := strings.Count(a.ui.help.GetText(false), "\n") + 3
+		if screenH > 2 && h > screenH-2 {
+			h = screenH - 2
+		}
+		a.ui.pages.AddPage("help", centered(a.ui.help, 64, h), true, true)
+		a.ui.help.ScrollToBeginning()
 		a.app.SetFocus(a.ui.help)
 		return
 	}
