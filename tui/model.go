@@ -312,7 +312,8 @@ func preview(b []byte) string {
 	return s
 }
 
-// formatTable renders headers as k=v, sorted by key.
+// formatTable renders headers as k=v, sorted by key. A void value, which
+// in a headers binding means "present, with any value", shows as k=(any).
 func formatTable(t routing.Table) string {
 	if len(t) == 0 {
 		return ""
@@ -324,6 +325,10 @@ func formatTable(t routing.Table) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
+		if t[k] == nil {
+			parts[i] = k + "=(any)"
+			continue
+		}
 		parts[i] = fmt.Sprintf("%s=%v", k, t[k])
 	}
 	return strings.Join(parts, " ")
