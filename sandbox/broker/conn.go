@@ -67,6 +67,10 @@ type conn struct {
 	quit       chan struct{} // closed when the server closes the connection
 	quitOnce   sync.Once
 	lastSent   atomic.Int64
+	// renewDeadline is set by the writer on each heartbeat tick: the
+	// reader then pushes its read deadline forward, instead of reading the
+	// clock for every frame
+	renewDeadline atomic.Bool
 
 	r           *wire.Reader
 	closing     atomic.Bool // connection.close sent; waiting for close-ok
@@ -144,6 +148,7 @@ func (c *conn) writeLoop() {
 		select {
 		case <-c.wake:
 		case <-tick:
+			c.renewDeadline.Store(true)
 			if time.Since(time.Unix(0, c.lastSent.Load())) >= time.Duration(c.heartbeat.Load())*time.Second/3 {
 				c.send(outFrame{heartbeat: true})
 			}
@@ -303,15 +308,17 @@ func (c *conn) notifyBlocked(on bool) {
 // loop reads frames until the connection ends.
 func (c *conn) loop() error {
 	r := c.r
-	var lastDeadline time.Time
 	hb := time.Duration(c.heartbeat.Load()) * time.Second
+	c.renewDeadline.Store(true)
 	for {
-		if hb > 0 && !c.closing.Load() {
-			// a peer silent for two heartbeat intervals is gone
-			if now := time.Now(); now.Sub(lastDeadline) > hb/4 {
-				c.nc.SetReadDeadline(now.Add(2 * hb))
-				lastDeadline = now
-			}
+		// a peer silent for two heartbeat intervals is gone. The deadline
+		// is renewed at the first frame after each of the writer's ticks
+		// (every hb/2), so it always lies at least 1.5 intervals after
+		// the last frame received, and after a flow-control or memory
+		// alarm hold the first read renews it.
+		if hb > 0 && c.renewDeadline.Load() && !c.closing.Load() {
+			c.renewDeadline.Store(false)
+			c.nc.SetReadDeadline(time.Now().Add(2 * hb))
 		}
 		f, err := r.ReadFrame()
 		if err != nil {
