@@ -57,10 +57,10 @@
 // drained a long queue.
 //
 // Publisher flow control (flow.go), in the spirit of RabbitMQ's credit
-// flow: when a publish leaves a queue with more than 2,000 ready messages
+// flow: when a publish leaves a queue with more than 1,000 ready messages
 // or 16 MiB of ready bodies (the high marks) while consumers drain it, the
 // publishing connection's reader, having routed and confirmed that
-// message, waits on a channel the queue closes once it is down to 1,000
+// message, waits on a channel the queue closes once it is down to 500
 // messages and 8 MiB (the low marks). The reader reads nothing meanwhile,
 // so TCP back-pressure slows the publisher and the backlog, and with it
 // the latency, stays bounded. It holds no lock while it waits; a message
@@ -73,7 +73,10 @@
 // the queue loses its consumers, is purged or deleted, when the server
 // closes the connection, or when no message left the queue for a second
 // (its consumers stopped acking: the queue is then "stalled" and holds
-// nobody until it delivers again). Transactions' commits are not held.
+// nobody until it delivers again). That last rule also breaks a cycle
+// such as A publishing into B's queue while B publishes into A's: both
+// readers held, neither's acks read, both queues stall, both are let go.
+// Transactions' commits are not held.
 // This is separate from connection.blocked (the memory alarm,
 // waitIfBlocked), which tells the client and holds every publisher.
 package broker
