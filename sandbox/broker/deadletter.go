@@ -44,7 +44,7 @@ func (v *vhost) deadLetterLocked(dls []deadLetter) {
 // deadLettered returns the copy of m that q dead-letters for reason, and
 // the routing keys to route it with.
 func deadLettered(m *message, q *queue, reason string, now time.Time) (*message, []string) {
-	keys := routingKeys(&message{routingKey: m.routingKey, props: m.props})
+	keys := routingKeys(&message{routingKey: m.routingKey, props: m.props}, nil)
 	nm := &message{exchange: *q.qa.dlx, routingKey: m.routingKey, props: m.props, body: m.body}
 	h := make(routing.Table, len(m.props.Headers)+8)
 	for k, val := range m.props.Headers {

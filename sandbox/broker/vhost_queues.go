@@ -224,7 +224,8 @@ func (v *vhost) publish(exchange string, m *message, from *conn) (routed, reject
 	if x.internal {
 		return false, false, hold, wire.Errorf(wire.AccessRefused, "cannot publish to internal %s", v.exchangeRes(exchange))
 	}
-	keys := routingKeys(m)
+	var keyBuf [1]string
+	keys := routingKeys(m, keyBuf[:0])
 	var buf [8]*queue
 	queues := v.route(x, keys, m.props.Headers, buf[:0])
 	if len(queues) == 0 {
@@ -256,17 +257,19 @@ type flowHold struct {
 
 // routingKeys are the message's routing key plus the CC and BCC headers
 // (sender-selected distribution); BCC is removed from what is delivered.
-func routingKeys(m *message) []string {
+// buf is where to put them (the caller's stack: no allocation for the
+// usual single key).
+func routingKeys(m *message, buf []string) []string {
+	keys := append(buf, m.routingKey)
 	h := m.props.Headers
 	if h == nil {
-		return []string{m.routingKey}
+		return keys
 	}
 	_, hasCC := h["CC"]
 	_, hasBCC := h["BCC"]
 	if !hasCC && !hasBCC {
-		return []string{m.routingKey}
+		return keys
 	}
-	keys := []string{m.routingKey}
 	for _, k := range []string{"CC", "BCC"} {
 		if arr, ok := h[k].([]any); ok {
 			for _, e := range arr {
