@@ -240,3 +240,60 @@ func TestFlowControlNeverHangsThePublisher(t *testing.T) {
 		})
 	}
 }
+
+// Two connections that each consume one queue and publish into the other's
+// can hold each other (each reader held, so neither's acks are read): the
+// stall rule lets both go, and everything still arrives.
+func TestFlowControlCrossedPublishersDoNotDeadlock(t *testing.T) {
+	s := startFlowBroker(t, flowMarks{highMessages: 50, lowMessages: 25, highBytes: 1 << 30, lowBytes: 1 << 30, stall: 50 * time.Millisecond})
+	const total = 1500
+	type side struct {
+		pub *amqp.Channel
+		ds  <-chan amqp.Delivery
+		q   string
+	}
+	var sides [2]side
+	for i := range sides {
+		c := dial(t, s.URL())
+		cch, pch := openChannel(t, c), openChannel(t, c)
+		sides[i].q = mustQueue(t, cch, nil)
+		if err := cch.Qos(5, 0, false); err != nil {
+			t.Fatal(err)
+		}
+		sides[i].ds, sides[i].pub = mustConsume(t, cch, sides[i].q, false), pch
+	}
+	errs := make(chan error, 2)
+	for i := range sides {
+		// each side publishes into the other side's queue
+		go publishN(sides[i].pub, sides[1-i].q, 0, total, 12, errs)
+	}
+	got := make(chan int, 2)
+	for i := range sides {
+		go func(ds <-chan amqp.Delivery) {
+			n := 0
+			defer func() { got <- n }()
+			timeout := time.After(30 * time.Second)
+			for n < total {
+				select {
+				case d, ok := <-ds:
+					if !ok || d.Ack(false) != nil {
+						return
+					}
+					n++
+				case <-timeout:
+					return
+				}
+			}
+		}(sides[i].ds)
+	}
+	for range sides {
+		if n := <-got; n != total {
+			t.Fatalf("a consumer got %d of %d messages in 30s: the crossed publishers deadlocked", n, total)
+		}
+	}
+	for range sides {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
