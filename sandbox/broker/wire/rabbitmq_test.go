@@ -7,20 +7,18 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/warrenmq/warren/internal/brokertest"
 )
 
 // rabbitAddr is the live RabbitMQ's host:port; the test skips when it is
-// unreachable, unless WARREN_REQUIRE_RABBITMQ=1.
+// unreachable, unless WARREN_REQUIRE_RABBITMQ=1 (see internal/brokertest).
 func rabbitAddr(t *testing.T) (addr, user, pass string) {
 	t.Helper()
-	raw := os.Getenv("AMQP_URL")
-	if raw == "" {
-		raw = "amqp://guest:guest@127.0.0.1:5672/"
-	}
+	raw := brokertest.LiveOrSkip(t)
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatalf("AMQP_URL %q: %v", raw, err)
@@ -34,14 +32,6 @@ func rabbitAddr(t *testing.T) (addr, user, pass string) {
 		user = u.User.Username()
 		pass, _ = u.User.Password()
 	}
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		if os.Getenv("WARREN_REQUIRE_RABBITMQ") == "1" {
-			t.Fatalf("RabbitMQ at %s is required (WARREN_REQUIRE_RABBITMQ=1) but unreachable: %v", addr, err)
-		}
-		t.Skipf("RabbitMQ at %s is unreachable (%v): start it or set AMQP_URL", addr, err)
-	}
-	c.Close()
 	return addr, user, pass
 }
 
