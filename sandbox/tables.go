@@ -24,6 +24,11 @@ func toAMQP(t routing.Table) amqp.Table {
 	return out
 }
 
+// ToAMQPTable is toAMQP for code outside the Session that speaks
+// amqp091-go itself (the differential tests), so that a header's wire type
+// is decided in one place.
+func ToAMQPTable(t routing.Table) amqp.Table { return toAMQP(t) }
+
 func valueToAMQP(v any) any {
 	switch x := v.(type) {
 	case routing.Table:

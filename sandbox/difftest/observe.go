@@ -10,6 +10,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
 
@@ -108,22 +109,22 @@ func (o *Observer) Observe(topo routing.Topology, msgs []Msg) (obs Observed, err
 
 func declare(ch *amqp.Channel, topo routing.Topology) error {
 	for _, x := range topo.Exchanges {
-		if err := ch.ExchangeDeclare(x.Name, string(x.Type), x.Durable, x.AutoDelete, x.Internal, false, toAMQP(x.Arguments)); err != nil {
+		if err := ch.ExchangeDeclare(x.Name, string(x.Type), x.Durable, x.AutoDelete, x.Internal, false, sandbox.ToAMQPTable(x.Arguments)); err != nil {
 			return fmt.Errorf("declare exchange '%s': %w", x.Name, err)
 		}
 	}
 	for _, q := range topo.Queues {
 		// Durable: RabbitMQ 4.3 refuses non-durable, non-exclusive queues.
-		if _, err := ch.QueueDeclare(q.Name, true, q.AutoDelete, false, false, toAMQP(q.Arguments)); err != nil {
+		if _, err := ch.QueueDeclare(q.Name, true, q.AutoDelete, false, false, sandbox.ToAMQPTable(q.Arguments)); err != nil {
 			return fmt.Errorf("declare queue '%s': %w", q.Name, err)
 		}
 	}
 	for _, b := range topo.Bindings {
 		var err error
 		if b.DestinationType == routing.ToExchange {
-			err = ch.ExchangeBind(b.Destination, b.RoutingKey, b.Source, false, toAMQP(b.Arguments))
+			err = ch.ExchangeBind(b.Destination, b.RoutingKey, b.Source, false, sandbox.ToAMQPTable(b.Arguments))
 		} else {
-			err = ch.QueueBind(b.Destination, b.RoutingKey, b.Source, false, toAMQP(b.Arguments))
+			err = ch.QueueBind(b.Destination, b.RoutingKey, b.Source, false, sandbox.ToAMQPTable(b.Arguments))
 		}
 		if err != nil {
 			return fmt.Errorf("bind '%s' -> '%s' (key %q, args %v): %w", b.Source, b.Destination, b.RoutingKey, b.Arguments, err)
@@ -146,7 +147,7 @@ func publish(ch *amqp.Channel, msgs []Msg) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	for _, m := range msgs {
-		p := amqp.Publishing{MessageId: m.ID, Headers: toAMQP(m.Headers), Body: []byte(m.ID)}
+		p := amqp.Publishing{MessageId: m.ID, Headers: sandbox.ToAMQPTable(m.Headers), Body: []byte(m.ID)}
 		if err := ch.PublishWithContext(ctx, m.Exchange, m.RoutingKey, m.Mandatory, false, p); err != nil {
 			return nil, fmt.Errorf("publish %s to '%s': %w", m.ID, m.Exchange, err)
 		}
@@ -219,37 +220,6 @@ func (o *Observer) cleanup(topo routing.Topology) error {
 		})
 	}
 	return errors.Join(errs...)
-}
-
-// toAMQP converts Warren's field table to amqp091-go's, keeping each
-// value's wire type.
-func toAMQP(t routing.Table) amqp.Table {
-	if t == nil {
-		return nil
-	}
-	out := make(amqp.Table, len(t))
-	for k, v := range t {
-		out[k] = valueToAMQP(v)
-	}
-	return out
-}
-
-func valueToAMQP(v any) any {
-	switch x := v.(type) {
-	case routing.Table:
-		return toAMQP(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = valueToAMQP(e)
-		}
-		return out
-	case routing.Decimal:
-		return amqp.Decimal{Scale: x.Scale, Value: x.Value}
-	case int:
-		return int64(x)
-	}
-	return v
 }
 
 // ObserveCases observes every case on the broker at url over up to workers
