@@ -186,15 +186,10 @@ func (ch *channel) ack(tag uint64, multiple, ack, requeue bool) *wire.Error {
 func (ch *channel) knownTag(tag uint64, multiple bool) bool {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	if multiple {
-		return tag <= ch.nextTag
+	if multiple && tag == 0 {
+		return true
 	}
-	for _, p := range ch.unacked {
-		if p.tag == tag && !p.done {
-			return true
-		}
-	}
-	return false
+	return ch.findUnacked(tag) >= 0
 }
 
 // handleContent assembles a published message from its header and body

@@ -99,27 +99,30 @@ func (ch *channel) take(tag uint64, multiple bool) ([]*pending, bool) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	var out []*pending
-	if multiple {
+	if multiple && tag == 0 {
+		// multiple with tag 0: everything outstanding (RabbitMQ's
+		// collect_acks(Q, 0, true))
 		for _, p := range ch.unacked {
-			if p.done {
-				continue
-			}
-			if tag != 0 && p.tag > tag {
-				break
-			}
-			out = append(out, p)
-		}
-		if len(out) == 0 && tag != 0 {
-			// RabbitMQ accepts multiple=true with a tag already covered only
-			// when it names a delivery that was made
-			if tag > ch.nextTag {
-				return nil, false
+			if !p.done {
+				out = append(out, p)
 			}
 		}
 	} else {
-		i := sort.Search(len(ch.unacked), func(i int) bool { return ch.unacked[i].tag >= tag })
-		if i == len(ch.unacked) || ch.unacked[i].tag != tag || ch.unacked[i].done {
+		// the tag must name an outstanding delivery, with multiple too:
+		// RabbitMQ closes the channel with "unknown delivery tag N" for a
+		// multiple ack whose tag was already settled or never made, and
+		// settles nothing (the older deliveries are requeued with the
+		// channel)
+		i := ch.findUnacked(tag)
+		if i < 0 {
 			return nil, false
+		}
+		if multiple {
+			for _, p := range ch.unacked[:i] {
+				if !p.done {
+					out = append(out, p)
+				}
+			}
 		}
 		out = append(out, ch.unacked[i])
 	}
@@ -133,6 +136,16 @@ func (ch *channel) take(tag uint64, multiple bool) ([]*pending, bool) {
 	ch.unackedTotal.Add(-int32(len(out)))
 	ch.compact()
 	return out, true
+}
+
+// findUnacked returns the index in ch.unacked of the outstanding delivery
+// tag, or -1. Called under ch.mu.
+func (ch *channel) findUnacked(tag uint64) int {
+	i := sort.Search(len(ch.unacked), func(i int) bool { return ch.unacked[i].tag >= tag })
+	if i == len(ch.unacked) || ch.unacked[i].tag != tag || ch.unacked[i].done {
+		return -1
+	}
+	return i
 }
 
 // compact drops settled entries from the front, and everywhere when they

@@ -49,6 +49,28 @@ func (e *errEnv) sync() error {
 	return err
 }
 
+// getN publishes n messages to a fresh queue and basic.gets them (manual
+// ack), returning their delivery tags.
+func (e *errEnv) getN(n int) []uint64 {
+	e.t.Helper()
+	q := e.q("acks")
+	if _, err := e.ch.QueueDeclare(q, false, false, false, false, nil); err != nil {
+		e.t.Fatalf("declare %s: %v", q, err)
+	}
+	var tags []uint64
+	for i := 0; i < n; i++ {
+		if err := e.ch.PublishWithContext(context.Background(), "", q, false, false, amqp.Publishing{Body: []byte("m")}); err != nil {
+			e.t.Fatalf("publish: %v", err)
+		}
+		d, ok, err := e.ch.Get(q, false)
+		if err != nil || !ok {
+			e.t.Fatalf("basic.get from %s: ok=%v err=%v", q, ok, err)
+		}
+		tags = append(tags, d.DeliveryTag)
+	}
+	return tags
+}
+
 type errCase struct {
 	name string
 	run  func(e *errEnv) (error, string) // the error, and the reply text expected
@@ -207,6 +229,34 @@ var errCases = []errCase{
 	{name: "reject an unknown delivery tag", code: 406, run: func(e *errEnv) (error, string) {
 		e.ch.Reject(7, true)
 		return e.sync(), "PRECONDITION_FAILED - unknown delivery tag 7"
+	}},
+	{name: "ack a delivery tag twice", code: 406, run: func(e *errEnv) (error, string) {
+		got := e.getN(1)
+		e.ch.Ack(got[0], false)
+		e.ch.Ack(got[0], false)
+		return e.sync(), fmt.Sprintf("PRECONDITION_FAILED - unknown delivery tag %d", got[0])
+	}},
+	{name: "multiple ack of a tag already acked, older ones outstanding", code: 406, run: func(e *errEnv) (error, string) {
+		got := e.getN(2)
+		e.ch.Ack(got[1], false)
+		e.ch.Ack(got[1], true)
+		return e.sync(), fmt.Sprintf("PRECONDITION_FAILED - unknown delivery tag %d", got[1])
+	}},
+	{name: "multiple ack of a tag already acked, none outstanding", code: 406, run: func(e *errEnv) (error, string) {
+		got := e.getN(1)
+		e.ch.Ack(got[0], false)
+		e.ch.Ack(got[0], true)
+		return e.sync(), fmt.Sprintf("PRECONDITION_FAILED - unknown delivery tag %d", got[0])
+	}},
+	{name: "multiple ack of a tag never delivered", code: 406, run: func(e *errEnv) (error, string) {
+		got := e.getN(1)
+		e.ch.Ack(got[0]+5, true)
+		return e.sync(), fmt.Sprintf("PRECONDITION_FAILED - unknown delivery tag %d", got[0]+5)
+	}},
+	{name: "multiple nack of a tag never delivered", code: 406, run: func(e *errEnv) (error, string) {
+		got := e.getN(1)
+		e.ch.Nack(got[0]+5, true, true)
+		return e.sync(), fmt.Sprintf("PRECONDITION_FAILED - unknown delivery tag %d", got[0]+5)
 	}},
 	{name: "delete a queue in use, if-unused", code: 406, run: func(e *errEnv) (error, string) {
 		q := e.q("q")
