@@ -295,6 +295,7 @@ func (ch *channel) route(pub *wire.BasicPublish, m *message, from *conn) flowHol
 		return flowHold{}
 	}
 	if !routed && pub.Mandatory {
+		c.outBytes.Add(int64(len(m.body))) // the writer takes it off (waitForWriter)
 		c.send(outFrame{ch: ch.id, method: &wire.BasicReturn{ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE",
 			Exchange: pub.Exchange, RoutingKey: pub.RoutingKey}, msg: m})
 	}

@@ -23,6 +23,15 @@ const (
 	// queue before consumers on it stop getting messages; they resume when
 	// the writer has drained it.
 	backlogHigh = 2048
+	// outHoldFrames and outHoldBytes bound what a connection's outgoing
+	// queue may hold because of what its client sent (replies, confirms,
+	// basic.return with its body): past either, the reader stops reading
+	// until the writer has drained the queue, so a client that sends but
+	// never reads gets TCP back-pressure instead of making the broker
+	// buffer replies without end (RabbitMQ's reader likewise blocks on
+	// its writer). Deliveries already stop at backlogHigh.
+	outHoldFrames = 4 * backlogHigh
+	outHoldBytes  = 16 << 20
 	// closeOkTimeout bounds the wait for the peer's close-ok.
 	closeOkTimeout = 3 * time.Second
 )
@@ -59,6 +68,8 @@ type conn struct {
 	outMu      sync.Mutex
 	out        []outFrame
 	outLen     atomic.Int32
+	outBytes   atomic.Int64  // bodies of queued basic.return frames
+	drained    chan struct{} // cap 1: the writer emptied the queue
 	wasBacklog atomic.Bool
 	wake       chan struct{} // cap 1: the writer has work
 	writerDone chan struct{}
@@ -83,6 +94,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		frameMax: wire.FrameMinSize, channelMax: channelMax,
 		channels:   map[uint16]*channel{},
 		wake:       make(chan struct{}, 1),
+		drained:    make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
 		stopWriter: make(chan struct{}),
 		quit:       make(chan struct{}),
@@ -169,14 +181,21 @@ func (c *conn) writeLoop() {
 			if len(batch) == 0 {
 				break
 			}
-			if !broken {
-				for i := range batch {
-					if err := c.write(w, &batch[i]); err != nil {
-						broken = true
-						c.nc.Close() // the reader sees it and tears down
-						break
-					}
+			var returned int64
+			for i := range batch {
+				if _, ok := batch[i].method.(*wire.BasicReturn); ok {
+					returned += int64(len(batch[i].msg.body))
 				}
+				if broken {
+					continue
+				}
+				if err := c.write(w, &batch[i]); err != nil {
+					broken = true
+					c.nc.Close() // the reader sees it and tears down
+				}
+			}
+			if returned > 0 {
+				c.outBytes.Add(-returned)
 			}
 			clear(batch)
 			if c.outLen.Load() == 0 {
@@ -192,6 +211,10 @@ func (c *conn) writeLoop() {
 				c.nc.Close()
 			}
 			c.lastSent.Store(time.Now().UnixNano())
+		}
+		select {
+		case c.drained <- struct{}{}: // a reader held by waitForWriter goes on
+		default:
 		}
 		if c.wasBacklog.Swap(false) {
 			c.kickConsumers()
@@ -320,6 +343,9 @@ func (c *conn) loop() error {
 			c.renewDeadline.Store(false)
 			c.nc.SetReadDeadline(time.Now().Add(2 * hb))
 		}
+		if c.outLen.Load() >= outHoldFrames || c.outBytes.Load() > outHoldBytes {
+			c.waitForWriter()
+		}
 		f, err := r.ReadFrame()
 		if err != nil {
 			var we *wire.Error
@@ -336,6 +362,19 @@ func (c *conn) loop() error {
 		done, err := c.handleFrame(f)
 		if err != nil || done {
 			return err
+		}
+	}
+}
+
+// waitForWriter holds the reader while the outgoing queue is over its
+// hold marks: the client is not reading what it asked for. It holds no
+// lock; the server closing the connection lets it go.
+func (c *conn) waitForWriter() {
+	for !c.closing.Load() && (c.outLen.Load() >= outHoldFrames || c.outBytes.Load() > outHoldBytes) {
+		select {
+		case <-c.drained:
+		case <-c.quit:
+			return
 		}
 	}
 }

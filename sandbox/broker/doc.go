@@ -54,7 +54,12 @@
 // A consumer receives messages while it has room: under its prefetch (and
 // the channel's global prefetch), and while its connection's outgoing queue
 // is shorter than backlogHigh frames; the writer re-dispatches when it has
-// drained a long queue.
+// drained a long queue. What a client's own frames make the broker send
+// (replies, confirms, basic.return with its body) is bounded too: past
+// outHoldFrames queued frames or outHoldBytes of returned bodies, the
+// reader stops reading until the writer has drained the queue, so a
+// client that sends but never reads gets TCP back-pressure instead of an
+// ever-growing buffer (conn.waitForWriter).
 //
 // Publisher flow control (flow.go), in the spirit of RabbitMQ's credit
 // flow: when a publish leaves a queue with more than 1,000 ready messages

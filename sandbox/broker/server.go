@@ -140,19 +140,28 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			return
 		}
 		delay = 0
-		s.mu.Lock()
-		if s.shutdown {
-			s.mu.Unlock()
-			nc.Close()
+		if !s.serveConn(nc) {
 			return
 		}
-		c := newConn(s, nc)
-		s.conns[c] = struct{}{}
-		s.wg.Add(2) // reader and writer
-		s.mu.Unlock()
-		go c.writeLoop()
-		go c.serve()
 	}
+}
+
+// serveConn starts the reader and writer of an accepted connection. It
+// reports false (and closes nc) once the server is shutting down.
+func (s *Server) serveConn(nc net.Conn) bool {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		nc.Close()
+		return false
+	}
+	c := newConn(s, nc)
+	s.conns[c] = struct{}{}
+	s.wg.Add(2) // reader and writer
+	s.mu.Unlock()
+	go c.writeLoop()
+	go c.serve()
+	return true
 }
 
 func (s *Server) isShutdown() bool {

@@ -1,0 +1,122 @@
+package broker
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/warrenmq/warren/sandbox/broker/wire"
+	"github.com/warrenmq/warren/sandbox/routing"
+)
+
+// pipeClient connects a hand-driven client to s through net.Pipe, which
+// buffers nothing: a client that stops reading blocks the broker's writer
+// at once, which is what a slow or stuck client looks like once the
+// kernel's socket buffers are full.
+func pipeClient(t *testing.T, s *Server, user, pass string) *rawConn {
+	t.Helper()
+	client, server := net.Pipe()
+	t.Cleanup(func() { client.Close() })
+	if !s.serveConn(server) {
+		t.Fatal("the broker refused the connection")
+	}
+	rc := &rawConn{nc: client, r: wire.NewReader(bufio.NewReader(client), 131072), w: wire.NewWriter(client)}
+	client.SetDeadline(time.Now().Add(10 * time.Second))
+	client.Write([]byte(wire.ProtocolHeader))
+	if _, ok := rc.readMethod(t).(*wire.ConnectionStart); !ok {
+		t.Fatal("no connection.start")
+	}
+	rc.send(t, &wire.ConnectionStartOk{ClientProperties: routing.Table{}, Mechanism: "PLAIN", Response: "\x00" + user + "\x00" + pass, Locale: "en_US"})
+	if _, ok := rc.readMethod(t).(*wire.ConnectionTune); !ok {
+		t.Fatal("no connection.tune")
+	}
+	rc.send(t, &wire.ConnectionTuneOk{ChannelMax: 2047, FrameMax: 131072})
+	rc.send(t, &wire.ConnectionOpen{VirtualHost: "/"})
+	if _, ok := rc.readMethod(t).(*wire.ConnectionOpenOk); !ok {
+		t.Fatal("no connection.open-ok")
+	}
+	return rc
+}
+
+func onlyConn(t *testing.T, s *Server) *conn {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conns) != 1 {
+		t.Fatalf("%d connections, want 1", len(s.conns))
+	}
+	for c := range s.conns {
+		return c
+	}
+	return nil
+}
+
+// TestClientThatNeverReadsIsNotBufferedForever: a client that sends
+// methods but never reads the replies must not make the broker queue
+// replies without bound: the broker stops reading it (TCP back-pressure,
+// as RabbitMQ's reader does when its writer is stuck), so the outgoing
+// queue stays bounded, in frames and in returned bodies, and the client's
+// own writes block. Shutdown still returns.
+func TestClientThatNeverReadsIsNotBufferedForever(t *testing.T) {
+	body := make([]byte, 1<<20)
+	cases := []struct {
+		name     string
+		requests int
+		write    func(w *wire.Writer) error
+	}{
+		{"small replies (channel.flow-ok)", 100_000, func(w *wire.Writer) error {
+			return w.WriteMethod(1, &wire.ChannelFlow{Active: true})
+		}},
+		{"returned 1 MiB bodies (mandatory, unroutable)", 200, func(w *wire.Writer) error {
+			if err := w.WriteMethod(1, &wire.BasicPublish{RoutingKey: "no-such-queue", Mandatory: true}); err != nil {
+				return err
+			}
+			return w.WriteContent(1, 60, wire.Properties{}, body, 131072)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each waits out Shutdown's close-ok timeout
+			s := startBroker(t, Options{Users: map[string]string{"u": "p"}})
+			rc := pipeClient(t, s, "u", "p")
+			if err := rc.w.WriteMethod(1, &wire.ChannelOpen{}); err != nil {
+				t.Fatal(err)
+			}
+			// from now on the client never reads
+			rc.nc.SetWriteDeadline(time.Now().Add(time.Second))
+			var err error
+			for sent := 0; sent < tc.requests && err == nil; sent++ {
+				if err = tc.write(rc.w); err == nil && sent%64 == 0 {
+					err = rc.w.Flush()
+				}
+			}
+			if err == nil {
+				err = rc.w.Flush()
+			}
+			c := onlyConn(t, s)
+			frames, bytes := int(c.outLen.Load()), c.outBytes.Load()
+			if err == nil {
+				t.Fatalf("the broker read all %d requests of a client that never reads, and queued %d frames (%d returned bytes) for it", tc.requests, frames, bytes)
+			}
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("client write: %v", err)
+			}
+			if frames > outHoldFrames+backlogHigh || bytes > outHoldBytes+int64(len(body)) {
+				t.Fatalf("%d frames, %d returned bytes queued for a client that never reads; want at most %d, %d",
+					frames, bytes, outHoldFrames+backlogHigh, outHoldBytes+int64(len(body)))
+			}
+			// Shutdown still returns, though this client neither reads
+			// nor answers connection.close
+			done := make(chan struct{})
+			go func() { s.Shutdown(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Shutdown did not return while a client was not reading")
+			}
+		})
+	}
+}
