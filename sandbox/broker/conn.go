@@ -3,9 +3,11 @@ package broker
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,15 +263,41 @@ func (c *conn) kickConsumers() {
 func (c *conn) serve() {
 	defer c.s.wg.Done()
 	defer c.s.removeConn(c)
-	br := bufio.NewReaderSize(c.nc, 64*1024)
-	err := c.handshake(br)
-	if err == nil {
-		err = c.loop()
-	}
+	err := c.run()
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.s.log.Debug("connection ended", "conn", c.id, "remote", c.nc.RemoteAddr().String(), "err", err)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			// the connection's state is suspect: stop its writer and
+			// socket so that Shutdown does not wait for it
+			c.s.log.Error("internal error while closing a connection", "conn", c.id, "panic", p, "stack", string(debug.Stack()))
+			c.stopOnce.Do(func() { close(c.stopWriter) })
+			c.nc.Close()
+		}
+	}()
 	c.teardown()
+}
+
+// run is the reader's work: handshake, then frames. A panic (a bug: what
+// a client sends must never cause one) closes this connection with 541
+// INTERNAL_ERROR, as RabbitMQ does when a channel process crashes, instead
+// of killing the process and every other client with it.
+func (c *conn) run() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.s.log.Error("internal error: closing the connection", "conn", c.id, "remote", c.nc.RemoteAddr().String(), "panic", p, "stack", string(debug.Stack()))
+			c.closing.Store(true)
+			c.sendMethod(0, &wire.ConnectionClose{ReplyCode: wire.InternalError,
+				ReplyText: "INTERNAL_ERROR - the broker failed while handling this connection; its log says why"})
+			err = fmt.Errorf("internal error: %v", p)
+		}
+	}()
+	br := bufio.NewReaderSize(c.nc, 64*1024)
+	if err := c.handshake(br); err != nil {
+		return err
+	}
+	return c.loop()
 }
 
 // teardown closes every channel (requeueing unacknowledged messages),

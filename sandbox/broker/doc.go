@@ -38,7 +38,9 @@
 // (conn.send); the writer writes them in order and flushes when the queue
 // runs dry, so a burst of deliveries costs few system calls. The server has
 // an accept goroutine; TTL and x-expires timers run through Server.goTimer.
-// All are counted in Server.wg, which Shutdown waits on.
+// All are counted in Server.wg, which Shutdown waits on. A panic in a
+// reader (a bug) closes that connection with 541 INTERNAL_ERROR and is
+// logged with its stack; the other connections go on.
 //
 // Queues have no goroutine: state is guarded by locks, always taken in this
 // order: vhost.mu (read for publishing and settling, write for topology

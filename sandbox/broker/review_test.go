@@ -2,11 +2,14 @@ package broker
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"os"
 	"testing"
 	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/warrenmq/warren/sandbox/broker/wire"
 	"github.com/warrenmq/warren/sandbox/routing"
@@ -118,5 +121,46 @@ func TestClientThatNeverReadsIsNotBufferedForever(t *testing.T) {
 				t.Fatal("Shutdown did not return while a client was not reading")
 			}
 		})
+	}
+}
+
+// TestInternalErrorClosesOnlyThatConnection: a bug met while handling a
+// client's frame (here a queue whose state is broken on purpose) must
+// close that connection with 541 INTERNAL_ERROR, as RabbitMQ does when a
+// channel process crashes, and not take the process, its other clients
+// and the learner's session down with it.
+func TestInternalErrorClosesOnlyThatConnection(t *testing.T) {
+	s := startBroker(t, Options{})
+	v := s.vhosts["/"]
+	qa, _ := parseQueueArgs(nil, "broken")
+	v.mu.Lock()
+	v.queues["broken"] = &queue{name: "broken", qa: qa} // no vhost: enqueue dereferences nil
+	v.mu.Unlock()
+	t.Cleanup(func() {
+		v.mu.Lock()
+		delete(v.queues, "broken")
+		v.mu.Unlock()
+	})
+
+	bystander := dial(t, s.URL())
+	bch := openChannel(t, bystander)
+
+	c := dial(t, s.URL())
+	closed := c.NotifyClose(make(chan *amqp.Error, 1))
+	ch := openChannel(t, c)
+	ch.PublishWithContext(context.Background(), "", "broken", false, false, amqp.Publishing{Body: []byte("x")})
+	select {
+	case e := <-closed:
+		if e == nil || e.Code != wire.InternalError {
+			t.Fatalf("connection closed with %v, want 541 INTERNAL_ERROR", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection was not closed")
+	}
+	// the broker and its other clients go on
+	q := mustQueue(t, bch, nil)
+	publish(t, bch, "", q, "still here", amqpPublishing())
+	if d := mustGet(t, bch, q); string(d.Body) != "still here" {
+		t.Fatalf("got %q", d.Body)
 	}
 }
