@@ -52,6 +52,9 @@ func (l *link) adminDo(ctx context.Context, fn func(ch *amqp.Channel) error) err
 // deletes it, and a reconnect declares it again. Exchanges named "" or
 // "amq.*" are the broker's own and are never declared nor deleted.
 func (s *Session) Declare(ctx context.Context, t routing.Topology) error {
+	if err := checkTopology(t); err != nil {
+		return err
+	}
 	l, err := s.current()
 	if err != nil {
 		return err

@@ -154,6 +154,9 @@ func (s *Session) Publish(ctx context.Context, p Publishing) (Published, error) 
 	if p.MessageID == "" {
 		p.MessageID = newID()
 	}
+	if err := checkPublishing(p); err != nil {
+		return Published{MessageID: p.MessageID}, err
+	}
 	l, err := s.current()
 	if err != nil {
 		return Published{MessageID: p.MessageID}, err
@@ -238,6 +241,10 @@ func (s *Session) Flood(ctx context.Context, p Publishing, n int) (int, error) {
 	base := p.MessageID
 	if base == "" {
 		base = newID()
+	}
+	p.MessageID = base + "-1"
+	if err := checkPublishing(p); err != nil {
+		return 0, err
 	}
 	confirmed := 0
 	type pending struct {

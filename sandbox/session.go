@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,10 @@ var ErrClosed = errors.New("sandbox: the session is closed")
 // ErrDisconnected is returned by calls made, or waiting, while the
 // connection to the broker is lost.
 var ErrDisconnected = errors.New("sandbox: the connection to the broker was lost")
+
+// ErrBadURL is returned by Dial for a URL that is not an AMQP URL: a
+// mistake to fix, not a broker to wait for.
+var ErrBadURL = errors.New("not a valid AMQP URL (want amqp://user:password@host:5672/vhost)")
 
 // Reconnect backoff bounds.
 const (
@@ -124,6 +129,12 @@ func Dial(ctx context.Context, url string, opt Options) (*Session, error) {
 	s.life, s.endLife = context.WithCancel(context.Background())
 	if s.broker == "" {
 		s.broker = MaskURL(url)
+	}
+	if _, err := amqp.ParseURI(url); err != nil {
+		s.endLife()
+		// The parser's message quotes the URL, password and all.
+		why := strings.ReplaceAll(err.Error(), url, MaskURL(url))
+		return nil, fmt.Errorf("cannot connect to %s: %w: %s", MaskURL(url), ErrBadURL, why)
 	}
 	s.emit(Event{Kind: EventState, State: Connecting, Note: "connecting to " + s.broker})
 	l, err := s.connect(ctx)

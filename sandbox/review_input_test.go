@@ -1,0 +1,95 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warrenmq/warren/sandbox/routing"
+)
+
+// A URL Go cannot parse (a stray '%' in the password) must not be shown
+// with its password: MaskURL and Dial's error both hide it.
+func TestMaskURLUnparseable(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"amqp://guest:gu%st@127.0.0.1:5672/", "amqp://guest:*****@127.0.0.1:5672/"},
+		{"amqp://u:p%zz@host:5672/vh%", "amqp://u:*****@host:5672/vh%"},
+		{"http://u:secret%@host/", "http://u:*****@host/"},
+		{"not a url %%", "not a url %%"},
+	} {
+		if got := MaskURL(tc.in); got != tc.want {
+			t.Errorf("MaskURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := Dial(ctx, "amqp://guest:sec%ret@127.0.0.1:1/", Options{})
+	if err == nil {
+		t.Fatal("Dial of an unparseable URL succeeded")
+	}
+	if strings.Contains(err.Error(), "sec%ret") || !strings.Contains(err.Error(), "*****") {
+		t.Errorf("Dial's error shows the password or no masked URL: %v", err)
+	}
+	if !errors.Is(err, ErrBadURL) {
+		t.Errorf("Dial's error on an unparseable URL is not ErrBadURL: %v", err)
+	}
+}
+
+// Names, routing keys and header keys are AMQP short strings (255 bytes at
+// most). amqp091-go kills the whole connection (501 FRAME_ERROR) when asked
+// to send a longer one, so the Session refuses them first, with a message,
+// and stays usable.
+func TestOverlongShortStringsRefusedWithoutLosingTheConnection(t *testing.T) {
+	long := strings.Repeat("k", 256)
+	for _, b := range embeddedBrokers(t) {
+		s := dial(t, b, Options{})
+		q := unique("long")
+		if err := s.Declare(ctxT(t), routing.Topology{Queues: []routing.Queue{{Name: q, Durable: true}}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			call func() error
+			want string
+		}{
+			{"publish routing key", func() error {
+				_, err := s.Publish(ctxT(t), Publishing{RoutingKey: long})
+				return err
+			}, "routing key"},
+			{"publish exchange", func() error {
+				_, err := s.Publish(ctxT(t), Publishing{Exchange: long, RoutingKey: q})
+				return err
+			}, "exchange name"},
+			{"publish header key", func() error {
+				_, err := s.Publish(ctxT(t), Publishing{RoutingKey: q, Headers: routing.Table{long: 1}})
+				return err
+			}, "header name"},
+			{"publish nested header key", func() error {
+				_, err := s.Publish(ctxT(t), Publishing{RoutingKey: q, Headers: routing.Table{"a": routing.Table{long: 1}}})
+				return err
+			}, "header name"},
+			{"declare queue", func() error {
+				return s.Declare(ctxT(t), routing.Topology{Queues: []routing.Queue{{Name: long}}})
+			}, "queue name"},
+			{"declare binding key", func() error {
+				return s.Declare(ctxT(t), routing.Topology{
+					Exchanges: []routing.Exchange{{Name: "amq.direct", Type: "direct", Durable: true}},
+					Queues:    []routing.Queue{{Name: q, Durable: true}},
+					Bindings:  []routing.Binding{{Source: "amq.direct", Destination: q, DestinationType: "queue", RoutingKey: long}}})
+			}, "routing key"},
+		} {
+			err := tc.call()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "255") {
+				t.Errorf("%s: %s over 255 bytes: err = %v, want one naming the %s and the limit", b.name, tc.name, err, tc.want)
+			}
+			if st := s.State(); st != Connected {
+				t.Fatalf("%s: %s: the connection was lost (state %v)", b.name, tc.name, st)
+			}
+			if _, err := s.Publish(ctxT(t), Publishing{RoutingKey: q, Body: []byte("still here")}); err != nil {
+				t.Fatalf("%s: after %s, a good publish failed: %v", b.name, tc.name, err)
+			}
+		}
+	}
+}
