@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,10 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			// Nothing but blanks and comments: the decoder says only "EOF".
+			return nil, LoadErrors{{File: file, Msg: "the file is empty: a scenario needs name, topology and steps"}}
+		}
 		return nil, yamlError(file, err)
 	}
 	var extra yaml.Node
