@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -148,7 +149,20 @@ func newMessageID() string {
 // MaskURL hides the password of an AMQP URL for logs.
 func MaskURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		// Unparseable (a stray '%' in the password, say): still never
+		// print the password. scheme://user:PASSWORD@rest
+		scheme, rest, ok := strings.Cut(raw, "://")
+		at := strings.LastIndex(rest, "@")
+		if !ok || at < 0 {
+			return raw
+		}
+		if user, _, has := strings.Cut(rest[:at], ":"); has {
+			return scheme + "://" + user + ":xxxxx@" + rest[at+1:]
+		}
+		return raw
+	}
+	if u.User == nil {
 		return raw
 	}
 	if _, ok := u.User.Password(); ok {

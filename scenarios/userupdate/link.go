@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +64,9 @@ func (l *link) run(ctx context.Context, session sessionFunc) {
 			if ctx.Err() != nil {
 				return
 			}
-			l.em.emit(Event{Kind: EventState, Note: fmt.Sprintf("the broker at %s is not reachable (%v); retrying in %v", MaskURL(l.url), err, delay)})
+			// An unparseable URL's error quotes it, password and all.
+			why := strings.ReplaceAll(err.Error(), l.url, MaskURL(l.url))
+			l.em.emit(Event{Kind: EventState, Note: fmt.Sprintf("the broker at %s is not reachable (%s); retrying in %v", MaskURL(l.url), why, delay)})
 			if !wait() {
 				return
 			}
