@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 
@@ -41,6 +43,16 @@ It keeps everything in memory and follows RabbitMQ 4.x semantics.`,
 			return badInput("%v", err)
 		}
 		if err := srv.Start(); err != nil {
+			// A taken or malformed --listen is the user's to fix (exit 2,
+			// as for the services); 5672 is usually RabbitMQ itself.
+			var ae *net.AddrError
+			if errors.As(err, &ae) {
+				return badInput("%v: --listen wants host:port, e.g. 127.0.0.1:5673", err)
+			}
+			var oe *net.OpError
+			if errors.As(err, &oe) && oe.Op == "listen" {
+				return badInput("%v (is RabbitMQ or another broker on that port? pick another with --listen, e.g. 127.0.0.1:5673)", err)
+			}
 			return err
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "warren broker listening on %s (%s); Ctrl-C stops it\n", srv.Addr(), maskPassword(srv.URL()))

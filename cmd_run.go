@@ -27,9 +27,13 @@ declare its topology, publish each step's message, observe which queues
 receive it, compare with the step's expectations and with Warren's routing
 model, then delete everything it declared (also on failure or Ctrl-C).
 
-Exit status: 0 when every expectation held, 1 when one failed (or the
-broker could not be used), 2 on bad input (an unknown scenario, a file
-with errors).`,
+Exit status: 0 when every expectation held; 1 when one failed, or the
+broker could not be used (unreachable, refused the login, vhost missing,
+connection lost); 2 on bad input (an unknown flag, an unknown scenario, a
+file with errors, a --url that is not an amqp:// or amqps:// URL).
+With --json, stdout holds one JSON object whenever exit is 0 or 1 (a
+broker that could not be used is "ok": false with its "error"); bad
+input (exit 2) prints only a message on stderr.`,
 	Example: `  warren run topic
   warren run topic --url amqp://guest:guest@127.0.0.1:5672/ --json
   warren run ./my-scenario.yaml`,
@@ -67,7 +71,7 @@ func runScenario(cmd *cobra.Command, args []string) error {
 			return badInput("%v", err)
 		}
 	}
-	if err := sandboxNameCheck(suffix); err != nil {
+	if err := sandboxNameCheck(sc, suffix); err != nil {
 		return err
 	}
 
@@ -81,6 +85,25 @@ func runScenario(cmd *cobra.Command, args []string) error {
 	s, err := sandbox.Dial(dialCtx, url, sandbox.Options{Label: label, ConnectionName: "warren run " + sc.Name})
 	cancel()
 	if err != nil {
+		if errors.Is(err, sandbox.ErrBadURL) {
+			return badInput("%v", err)
+		}
+		if asJSON {
+			// The contract is one JSON object on stdout whenever the run
+			// was attempted: a script reads why from "error".
+			broker := label
+			if broker == "" {
+				broker = sandbox.MaskURL(url)
+			}
+			rep := runReport{Scenario: sc.Name, Broker: broker, Error: err.Error(), Steps: []stepReport{}}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(rep); jerr != nil {
+				return jerr
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "warren:", err)
+			return failedError{}
+		}
 		return err
 	}
 	defer s.Close()
@@ -142,10 +165,36 @@ func runScenario(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// sandboxNameCheck refuses a suffix that would make names invalid.
-func sandboxNameCheck(suffix string) error {
+// sandboxNameCheck refuses a suffix that would make names invalid: over 64
+// bytes, or pushing a scenario's exchange or queue name past AMQP's 255
+// bytes (the loader checked the names without it; a name the broker
+// cannot take would otherwise fail the run half-way, leaving what was
+// already declared behind).
+func sandboxNameCheck(sc *scenarios.Scenario, suffix string) error {
 	if len(suffix) > 64 {
 		return badInput("--name-suffix is %d bytes; keep it under 64", len(suffix))
+	}
+	if suffix == "" {
+		return nil
+	}
+	check := func(kind, name string) error {
+		if name == "" || strings.HasPrefix(name, "amq.") {
+			return nil
+		}
+		if n := len(name) + len(suffix); n > 255 {
+			return badInput("--name-suffix %q makes %s %.40q... %d bytes; AMQP 0-9-1 names are at most 255: use a shorter suffix", suffix, kind, name, n)
+		}
+		return nil
+	}
+	for _, x := range sc.Topology.Exchanges {
+		if err := check("exchange", x.Name); err != nil {
+			return err
+		}
+	}
+	for _, q := range sc.Topology.Queues {
+		if err := check("queue", q.Name); err != nil {
+			return err
+		}
 	}
 	return nil
 }

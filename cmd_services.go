@@ -6,8 +6,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/spf13/cobra"
 
 	"github.com/warrenmq/warren/scenarios/userupdate"
@@ -35,6 +38,9 @@ changes back. It retries until the broker accepts connections.
 			listen, _ := cmd.Flags().GetString("listen")
 			db, _ := cmd.Flags().GetString("db")
 			url := serviceURL(cmd)
+			if err := checkServiceFlags(url, db); err != nil {
+				return err
+			}
 			svc, err := userupdate.NewUserService(url, db, logEvent(cmd))
 			if err != nil {
 				return err
@@ -59,6 +65,9 @@ retries until the broker accepts connections.
 			db, _ := cmd.Flags().GetString("db")
 			prefetch, _ := cmd.Flags().GetInt("prefetch")
 			url := serviceURL(cmd)
+			if err := checkServiceFlags(url, db); err != nil {
+				return err
+			}
 			svc, err := userupdate.NewProfileService(url, db, logEvent(cmd), userupdate.WithPrefetch(prefetch))
 			if err != nil {
 				return err
@@ -119,4 +128,25 @@ func runService(cmd *cobra.Command, name, listen, url string, svc runnable) erro
 		serveErr = err
 	}
 	return serveErr
+}
+
+// checkServiceFlags refuses, before anything starts, what retrying cannot
+// fix: a --url that is not an AMQP URL (the service would otherwise retry it
+// for ever) and a --db whose directory is missing or that is a directory.
+func checkServiceFlags(url, db string) error {
+	if _, err := amqp.ParseURI(url); err != nil {
+		// The parser's message quotes the URL, password and all.
+		why := strings.ReplaceAll(err.Error(), url, userupdate.MaskURL(url))
+		return badInput("--url %s is not a valid AMQP URL (want amqp://user:password@host:5672/vhost): %s", userupdate.MaskURL(url), why)
+	}
+	if db == "" || db == ":memory:" || strings.HasPrefix(db, "file:") {
+		return nil
+	}
+	if fi, err := os.Stat(db); err == nil && fi.IsDir() {
+		return badInput("--db %s is a directory; give a file in it, e.g. --db %s", db, filepath.Join(db, "store.db"))
+	}
+	if fi, err := os.Stat(filepath.Dir(db)); err != nil || !fi.IsDir() {
+		return badInput("--db %s: the directory %s does not exist; create it or pick another path", db, filepath.Dir(db))
+	}
+	return nil
 }

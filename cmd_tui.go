@@ -82,6 +82,9 @@ func runTUI(cmd *cobra.Command, args []string) error {
 	dialCtx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
 	sess, err := sandbox.Dial(dialCtx, url, sandbox.Options{Label: label, Reconnect: true, ConnectionName: "warren tui", EventBuffer: 8192})
 	cancel()
+	if errors.Is(err, sandbox.ErrBadURL) {
+		return badInput("%v", err)
+	}
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", sandbox.MaskURL(url), err)
 	}
