@@ -326,6 +326,11 @@ func (c *conn) handleChannelMethod(id uint16, m wire.Method) {
 		return
 	}
 	if ch.publish != nil {
+		if ch.content != nil {
+			// the header came: RabbitMQ's assembler now wants body frames
+			c.connectionError(wire.Errorf(wire.UnexpectedFrame, "expected content body, got non content body frame instead"), m.ClassID(), m.MethodID())
+			return
+		}
 		c.connectionError(wire.Errorf(wire.UnexpectedFrame, "expected content header for class 60, got non content header frame instead"), m.ClassID(), m.MethodID())
 		return
 	}

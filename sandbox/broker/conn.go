@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -441,6 +442,11 @@ func (c *conn) handleFrame(f wire.Frame) (done bool, err error) {
 	}
 	switch f.Type {
 	case wire.FrameHeartbeat:
+		if f.Channel != 0 {
+			// heartbeats belong to channel 0; RabbitMQ's reader treats
+			// one elsewhere as an unexpected frame
+			c.connectionError(wire.Errorf(wire.UnexpectedFrame, "type %d, %s", f.Type, erlangOctets(f.Payload)), 0, 0)
+		}
 		return false, nil
 	case wire.FrameMethod:
 		m, err := wire.ParseMethod(f.Payload)
@@ -474,4 +480,21 @@ func (c *conn) handleFrame(f wire.Frame) (done bool, err error) {
 	}
 	c.connectionError(wire.Errorf(wire.FrameError, "unknown frame type %d", f.Type), 0, 0)
 	return false, nil
+}
+
+// erlangOctets renders a frame payload as RabbitMQ's unexpected_frame
+// reply text does: "all octets = <<1,2>>", or its first 16 octets.
+func erlangOctets(p []byte) string {
+	what := "all"
+	if len(p) > 16 {
+		what, p = "first 16", p[:16]
+	}
+	b := []byte(what + " octets = <<")
+	for i, o := range p {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(o), 10)
+	}
+	return string(append(b, ">>"...))
 }

@@ -1,0 +1,151 @@
+package broker
+
+import (
+	"bufio"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/warrenmq/warren/sandbox/broker/wire"
+	"github.com/warrenmq/warren/sandbox/routing"
+)
+
+// rawOpen dials the broker at amqpURL by hand (user guest), runs the
+// handshake and opens channel 1: for frame sequences amqp091-go will not
+// send.
+func rawOpen(t *testing.T, amqpURL string) *rawConn {
+	t.Helper()
+	u, err := url.Parse(amqpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	rc := &rawConn{nc: nc, r: wire.NewReader(bufio.NewReader(nc), 131072), w: wire.NewWriter(nc)}
+	nc.Write([]byte(wire.ProtocolHeader))
+	if _, ok := rc.readMethod(t).(*wire.ConnectionStart); !ok {
+		t.Fatal("no connection.start")
+	}
+	pass, _ := u.User.Password()
+	rc.send(t, &wire.ConnectionStartOk{ClientProperties: routing.Table{}, Mechanism: "PLAIN",
+		Response: "\x00" + u.User.Username() + "\x00" + pass, Locale: "en_US"})
+	if _, ok := rc.readMethod(t).(*wire.ConnectionTune); !ok {
+		t.Fatal("no connection.tune")
+	}
+	rc.send(t, &wire.ConnectionTuneOk{ChannelMax: 2047, FrameMax: 131072})
+	rc.send(t, &wire.ConnectionOpen{VirtualHost: "/"})
+	if _, ok := rc.readMethod(t).(*wire.ConnectionOpenOk); !ok {
+		t.Fatal("no connection.open-ok")
+	}
+	rc.w.WriteMethod(1, &wire.ChannelOpen{})
+	rc.w.Flush()
+	if _, ok := rc.readMethod(t).(*wire.ChannelOpenOk); !ok {
+		t.Fatal("no channel.open-ok")
+	}
+	return rc
+}
+
+// closeReason reads until the broker closes the connection or channel 1
+// and returns the close method (nil when the socket ended first).
+func (rc *rawConn) closeReason(t *testing.T) wire.Method {
+	t.Helper()
+	for {
+		f, err := rc.r.ReadFrame()
+		if err != nil {
+			return nil
+		}
+		if f.Type != wire.FrameMethod {
+			continue
+		}
+		m, err := wire.ParseMethod(f.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m.(type) {
+		case *wire.ConnectionClose, *wire.ChannelClose:
+			return m
+		}
+	}
+}
+
+// TestFrameSequencesAsRabbitMQ sends content and method frames out of the
+// order AMQP requires and expects RabbitMQ's answer: the close, its code
+// and its reply text.
+func TestFrameSequencesAsRabbitMQ(t *testing.T) {
+	body := func(s string) wire.Frame { return wire.Frame{Type: wire.FrameBody, Channel: 1, Payload: []byte(s)} }
+	header := func(w *wire.Writer, size int) error {
+		// a content header announcing size bytes, and no body
+		return w.WriteFrame(wire.Frame{Type: wire.FrameHeader, Channel: 1,
+			Payload: wire.AppendContentHeader(nil, 60, uint64(size), wire.Properties{})})
+	}
+	cases := []struct {
+		name string
+		send func(w *wire.Writer) error
+		code uint16
+		text string
+	}{
+		{"content header with no publish", func(w *wire.Writer) error {
+			return header(w, 1)
+		}, 505, "UNEXPECTED_FRAME - expected method frame, got non method frame instead"},
+		{"body with no publish", func(w *wire.Writer) error {
+			return w.WriteFrame(body("x"))
+		}, 505, "UNEXPECTED_FRAME - expected method frame, got non method frame instead"},
+		{"method where the content header should be", func(w *wire.Writer) error {
+			w.WriteMethod(1, &wire.BasicPublish{RoutingKey: "k"})
+			return w.WriteMethod(1, &wire.BasicQos{PrefetchCount: 1})
+		}, 505, "UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead"},
+		{"body where the content header should be", func(w *wire.Writer) error {
+			w.WriteMethod(1, &wire.BasicPublish{RoutingKey: "k"})
+			return w.WriteFrame(body("x"))
+		}, 505, "UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead"},
+		{"method where the body should be", func(w *wire.Writer) error {
+			w.WriteMethod(1, &wire.BasicPublish{RoutingKey: "k"})
+			header(w, 5)
+			return w.WriteMethod(1, &wire.BasicQos{PrefetchCount: 1})
+		}, 505, "UNEXPECTED_FRAME - expected content body, got non content body frame instead"},
+		{"second content header where the body should be", func(w *wire.Writer) error {
+			w.WriteMethod(1, &wire.BasicPublish{RoutingKey: "k"})
+			header(w, 5)
+			return header(w, 5)
+		}, 505, "UNEXPECTED_FRAME - expected content body, got non content body frame instead"},
+		{"method on a channel never opened", func(w *wire.Writer) error {
+			return w.WriteMethod(7, &wire.BasicQos{PrefetchCount: 1})
+		}, 504, "CHANNEL_ERROR - expected 'channel.open'"},
+		{"second channel.open", func(w *wire.Writer) error {
+			return w.WriteMethod(1, &wire.ChannelOpen{})
+		}, 504, "CHANNEL_ERROR - second 'channel.open' seen"},
+		{"heartbeat on a channel", func(w *wire.Writer) error {
+			return w.WriteFrame(wire.Frame{Type: wire.FrameHeartbeat, Channel: 1})
+		}, 505, "UNEXPECTED_FRAME - type 8, all octets = <<>>"},
+	}
+	for _, b := range bothBrokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					rc := rawOpen(t, b.url)
+					if err := tc.send(rc.w); err != nil {
+						t.Fatal(err)
+					}
+					rc.w.Flush()
+					m := rc.closeReason(t)
+					var code uint16
+					var text string
+					switch m := m.(type) {
+					case *wire.ConnectionClose:
+						code, text = m.ReplyCode, m.ReplyText
+					case *wire.ChannelClose:
+						code, text = m.ReplyCode, m.ReplyText
+					}
+					if _, ok := m.(*wire.ConnectionClose); !ok || code != tc.code || text != tc.text {
+						t.Errorf("got %T %d %q, want connection.close %d %q", m, code, text, tc.code, tc.text)
+					}
+				})
+			}
+		})
+	}
+}
