@@ -96,21 +96,15 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	if !ok {
 		return c.handshakeError(wire.Errorf(wire.CommandInvalid, "expected 'connection.tune_ok', got '%s'", m.Name()))
 	}
-	if to.FrameMax != 0 && to.FrameMax < wire.FrameMinSize {
-		return c.handshakeError(wire.Errorf(wire.NotAllowed, "frame_max=%d < %d min size", to.FrameMax, wire.FrameMinSize))
+	if err := negotiated("frame_max", wire.FrameMinSize, frameMax, uint32(to.FrameMax)); err != nil {
+		return c.handshakeError(err)
 	}
-	if to.FrameMax > frameMax {
-		return c.handshakeError(wire.Errorf(wire.NotAllowed, "frame_max=%d > %d max size", to.FrameMax, frameMax))
+	if err := negotiated("channel_max", 1, channelMax, uint32(to.ChannelMax)); err != nil {
+		return c.handshakeError(err)
 	}
-	c.frameMax = frameMax
-	if to.FrameMax != 0 {
-		c.frameMax = to.FrameMax
-	}
+	c.frameMax = to.FrameMax
 	c.r.SetFrameMax(c.frameMax)
-	c.channelMax = channelMax
-	if to.ChannelMax != 0 && to.ChannelMax < channelMax {
-		c.channelMax = to.ChannelMax
-	}
+	c.channelMax = to.ChannelMax
 	c.heartbeat.Store(int32(to.Heartbeat))
 
 	if m, err = c.readHandshakeMethod(); err != nil {
@@ -128,6 +122,22 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	c.sendMethod(0, &wire.ConnectionOpenOk{})
 	c.nc.SetReadDeadline(time.Time{})
 	c.s.log.Debug("connection opened", "conn", c.id, "remote", c.nc.RemoteAddr().String(), "user", user, "vhost", vh.name)
+	return nil
+}
+
+// negotiated checks a limit the client chose in tune-ok as RabbitMQ's
+// rabbit_reader does: below min, or 0 (no limit) or above the server's
+// max while the server has one, is refused. RabbitMQ then closes the
+// socket silently and logs these words; we also send them.
+func negotiated(field string, min, max, client uint32) *wire.Error {
+	switch {
+	case client != 0 && client < min:
+		return wire.Errorf(wire.NotAllowed, "negotiated %s = %d is lower than the minimum allowed value (%d)", field, client, min)
+	case client == 0:
+		return wire.Errorf(wire.NotAllowed, "negotiated %s = 0 (no limit) is higher than the maximum allowed value (%d)", field, max)
+	case client > max:
+		return wire.Errorf(wire.NotAllowed, "negotiated %s = %d is higher than the maximum allowed value (%d)", field, client, max)
+	}
 	return nil
 }
 

@@ -149,3 +149,77 @@ func TestFrameSequencesAsRabbitMQ(t *testing.T) {
 		})
 	}
 }
+
+// TestTuneOkAsRabbitMQ: the limits a client asks for in connection.tune-ok
+// are checked as RabbitMQ checks them: a channel_max or frame_max of 0 (no
+// limit) or above the server's, or a frame_max below 4096, is refused.
+// RabbitMQ closes the socket without a word (after a 3s delay, against
+// login floods); the embedded broker says why, in the words RabbitMQ logs.
+func TestTuneOkAsRabbitMQ(t *testing.T) {
+	cases := []struct {
+		name string
+		tune wire.ConnectionTuneOk
+		text string // "": accepted
+	}{
+		{"channel_max above the server's", wire.ConnectionTuneOk{ChannelMax: 4000, FrameMax: 131072},
+			"NOT_ALLOWED - negotiated channel_max = 4000 is higher than the maximum allowed value (2047)"},
+		{"channel_max 0 (no limit)", wire.ConnectionTuneOk{ChannelMax: 0, FrameMax: 131072},
+			"NOT_ALLOWED - negotiated channel_max = 0 (no limit) is higher than the maximum allowed value (2047)"},
+		{"frame_max above the server's", wire.ConnectionTuneOk{ChannelMax: 10, FrameMax: 131073},
+			"NOT_ALLOWED - negotiated frame_max = 131073 is higher than the maximum allowed value (131072)"},
+		{"frame_max 0 (no limit)", wire.ConnectionTuneOk{ChannelMax: 10, FrameMax: 0},
+			"NOT_ALLOWED - negotiated frame_max = 0 (no limit) is higher than the maximum allowed value (131072)"},
+		{"frame_max below the minimum", wire.ConnectionTuneOk{ChannelMax: 10, FrameMax: 4095},
+			"NOT_ALLOWED - negotiated frame_max = 4095 is lower than the minimum allowed value (4096)"},
+		{"the server's limits, heartbeat 0 (off)", wire.ConnectionTuneOk{ChannelMax: 2047, FrameMax: 131072}, ""},
+		{"lower limits", wire.ConnectionTuneOk{ChannelMax: 1, FrameMax: 4096, Heartbeat: 30}, ""},
+	}
+	for _, b := range bothBrokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel() // RabbitMQ takes 3s to close a refused one
+					u, _ := url.Parse(b.url)
+					nc, err := net.Dial("tcp", u.Host)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer nc.Close()
+					nc.SetDeadline(time.Now().Add(10 * time.Second))
+					rc := &rawConn{nc: nc, r: wire.NewReader(bufio.NewReader(nc), 131072), w: wire.NewWriter(nc)}
+					nc.Write([]byte(wire.ProtocolHeader))
+					rc.readMethod(t) // start
+					pass, _ := u.User.Password()
+					rc.send(t, &wire.ConnectionStartOk{ClientProperties: routing.Table{}, Mechanism: "PLAIN",
+						Response: "\x00" + u.User.Username() + "\x00" + pass, Locale: "en_US"})
+					rc.readMethod(t) // tune
+					tune := tc.tune
+					rc.send(t, &tune)
+					rc.send(t, &wire.ConnectionOpen{VirtualHost: "/"})
+					var m wire.Method
+					for m == nil {
+						f, err := rc.r.ReadFrame()
+						if err != nil {
+							break // the socket closed
+						}
+						if f.Type == wire.FrameMethod {
+							if m, err = wire.ParseMethod(f.Payload); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+					_, opened := m.(*wire.ConnectionOpenOk)
+					switch {
+					case tc.text == "" && !opened:
+						t.Fatalf("refused (%v); want it accepted", m)
+					case tc.text != "" && opened:
+						t.Fatalf("accepted; want it refused")
+					}
+					if cl, ok := m.(*wire.ConnectionClose); ok && b.name == "embedded" && (cl.ReplyCode != wire.NotAllowed || cl.ReplyText != tc.text) {
+						t.Fatalf("got %d %q, want 530 %q", cl.ReplyCode, cl.ReplyText, tc.text)
+					}
+				})
+			}
+		})
+	}
+}
