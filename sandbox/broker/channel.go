@@ -298,14 +298,17 @@ func (c *conn) handleChannelMethod(id uint16, m wire.Method) {
 	ch := c.channels[id]
 	c.mu.Unlock()
 	if ch == nil {
-		if open, ok := m.(*wire.ChannelOpen); ok {
-			_ = open
-			if id > c.channelMax {
-				c.connectionError(wire.Errorf(wire.ChannelError, "channel number %d exceeds the negotiated channel_max %d", id, c.channelMax), m.ClassID(), m.MethodID())
+		if _, ok := m.(*wire.ChannelOpen); ok {
+			// as in RabbitMQ, channel_max bounds how many channels are
+			// open at once (those closing included), not their numbers
+			c.mu.Lock()
+			n := len(c.channels)
+			if n >= int(c.channelMax) {
+				c.mu.Unlock()
+				c.connectionError(wire.Errorf(wire.NotAllowed, "number of channels opened (%d) has reached the negotiated channel_max (%d)", n, c.channelMax), 0, 0)
 				return
 			}
 			ch = newChannel(c, id)
-			c.mu.Lock()
 			c.channels[id] = ch
 			c.mu.Unlock()
 			c.sendMethod(id, &wire.ChannelOpenOk{})

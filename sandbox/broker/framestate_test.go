@@ -223,3 +223,60 @@ func TestTuneOkAsRabbitMQ(t *testing.T) {
 		})
 	}
 }
+
+// TestChannelMaxAsRabbitMQ: channel_max limits how many channels are open
+// at once, not their numbers: with channel_max 2, channel 5 opens, and a
+// third channel is refused with 530 NOT_ALLOWED (a connection error).
+func TestChannelMaxAsRabbitMQ(t *testing.T) {
+	cases := []struct {
+		name  string
+		open  []uint16
+		close bool // the last open is refused
+	}{
+		{"a number above channel_max", []uint16{5}, false},
+		{"one more than channel_max", []uint16{1, 2, 3}, true},
+	}
+	for _, b := range bothBrokers(t) {
+		t.Run(b.name, func(t *testing.T) {
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					u, _ := url.Parse(b.url)
+					nc, err := net.Dial("tcp", u.Host)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer nc.Close()
+					nc.SetDeadline(time.Now().Add(10 * time.Second))
+					rc := &rawConn{nc: nc, r: wire.NewReader(bufio.NewReader(nc), 131072), w: wire.NewWriter(nc)}
+					nc.Write([]byte(wire.ProtocolHeader))
+					rc.readMethod(t) // start
+					pass, _ := u.User.Password()
+					rc.send(t, &wire.ConnectionStartOk{ClientProperties: routing.Table{}, Mechanism: "PLAIN",
+						Response: "\x00" + u.User.Username() + "\x00" + pass, Locale: "en_US"})
+					rc.readMethod(t) // tune
+					rc.send(t, &wire.ConnectionTuneOk{ChannelMax: 2, FrameMax: 131072})
+					rc.send(t, &wire.ConnectionOpen{VirtualHost: "/"})
+					rc.readMethod(t) // open-ok
+					for _, id := range tc.open {
+						rc.w.WriteMethod(id, &wire.ChannelOpen{})
+					}
+					rc.w.Flush()
+					for i, id := range tc.open {
+						m := rc.readMethod(t)
+						if i == len(tc.open)-1 && tc.close {
+							cl, ok := m.(*wire.ConnectionClose)
+							want := "NOT_ALLOWED - number of channels opened (2) has reached the negotiated channel_max (2)"
+							if !ok || cl.ReplyCode != wire.NotAllowed || cl.ReplyText != want {
+								t.Fatalf("channel %d: got %#v, want connection.close 530 %q", id, m, want)
+							}
+							return
+						}
+						if _, ok := m.(*wire.ChannelOpenOk); !ok {
+							t.Fatalf("channel %d: got %#v, want channel.open-ok", id, m)
+						}
+					}
+				})
+			}
+		})
+	}
+}
