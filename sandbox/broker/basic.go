@@ -163,15 +163,18 @@ func (ch *channel) consume(m *wire.BasicConsume) *wire.Error {
 // ack settles deliveries: ack, or nack/reject with or without requeue.
 func (ch *channel) ack(tag uint64, multiple, ack, requeue bool) *wire.Error {
 	if ch.tx {
-		// inside a transaction acks take effect at commit; the tag must be
-		// known now
-		if !ch.knownTag(tag, multiple) {
+		// inside a transaction acks take effect at commit, but, as in
+		// RabbitMQ, the deliveries leave the unacked list now: acking one
+		// twice is an unknown tag at once. They keep their consumers'
+		// prefetch room until the commit settles them.
+		ps, ok := ch.take(tag, multiple, true)
+		if !ok {
 			return wire.Errorf(wire.PreconditionFailed, "unknown delivery tag %d", tag)
 		}
-		ch.txAcks = append(ch.txAcks, txAck{tag: tag, multiple: multiple, ack: ack, requeue: requeue})
+		ch.txAcks = append(ch.txAcks, txAck{ps: ps, ack: ack, requeue: requeue})
 		return nil
 	}
-	ps, ok := ch.take(tag, multiple)
+	ps, ok := ch.take(tag, multiple, false)
 	if !ok {
 		return wire.Errorf(wire.PreconditionFailed, "unknown delivery tag %d", tag)
 	}
@@ -183,14 +186,6 @@ func (ch *channel) ack(tag uint64, multiple, ack, requeue bool) *wire.Error {
 	return nil
 }
 
-func (ch *channel) knownTag(tag uint64, multiple bool) bool {
-	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	if multiple && tag == 0 {
-		return true
-	}
-	return ch.findUnacked(tag) >= 0
-}
 
 // handleContent assembles a published message from its header and body
 // frames.

@@ -94,8 +94,9 @@ func (ch *channel) deliverGet(q *queue, e *entry, remaining int, noAck bool) {
 
 // take removes and returns the unacked deliveries a basic.ack/nack/reject
 // names: one tag, or (multiple) every tag up to it (0: all). ok is false
-// for an unknown tag.
-func (ch *channel) take(tag uint64, multiple bool) ([]*pending, bool) {
+// for an unknown tag. keepRoom (a transaction's acks) leaves them counted
+// against the prefetch limits until releaseRoom.
+func (ch *channel) take(tag uint64, multiple, keepRoom bool) ([]*pending, bool) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	var out []*pending
@@ -129,13 +130,45 @@ func (ch *channel) take(tag uint64, multiple bool) ([]*pending, bool) {
 	for _, p := range out {
 		p.done = true
 		ch.settled++
+	}
+	if !keepRoom {
+		releaseRoom(ch, out)
+	}
+	ch.compact()
+	return out, true
+}
+
+// releaseRoom gives the prefetch room of taken deliveries back to their
+// consumers and channel.
+func releaseRoom(ch *channel, ps []*pending) {
+	for _, p := range ps {
 		if p.cons != nil {
 			p.cons.unacked.Add(-1)
 		}
 	}
-	ch.unackedTotal.Add(-int32(len(out)))
-	ch.compact()
-	return out, true
+	ch.unackedTotal.Add(-int32(len(ps)))
+}
+
+// untake puts deliveries taken with keepRoom back in the unacked list
+// (tx.rollback: they are the client's to settle again).
+func (ch *channel) untake(ps []*pending) {
+	if len(ps) == 0 {
+		return
+	}
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	live := make([]*pending, 0, len(ch.unacked)-ch.settled+len(ps))
+	for _, p := range ch.unacked {
+		if !p.done {
+			live = append(live, p)
+		}
+	}
+	for _, p := range ps {
+		p.done = false
+		live = append(live, p)
+	}
+	sort.Slice(live, func(i, j int) bool { return live[i].tag < live[j].tag })
+	ch.unacked, ch.settled = live, 0
 }
 
 // findUnacked returns the index in ch.unacked of the outstanding delivery
@@ -183,7 +216,7 @@ func (ch *channel) compact() {
 
 // takeAll removes every unacked delivery (channel close, basic.recover).
 func (ch *channel) takeAll() []*pending {
-	out, _ := ch.take(0, true)
+	out, _ := ch.take(0, true, false)
 	return out
 }
 
@@ -268,6 +301,11 @@ func (ch *channel) release() {
 	// requeue after cancelling, so the messages do not come straight back
 	// to this channel
 	settle(ch.takeAll(), false, true)
+	// so do the deliveries an uncommitted transaction had acked
+	for _, a := range ch.txAcks {
+		releaseRoom(ch, a.ps)
+		settle(a.ps, false, true)
+	}
 	for _, c := range cons {
 		c.q.v.maybeAutoDelete(c.q)
 	}

@@ -258,6 +258,25 @@ var errCases = []errCase{
 		e.ch.Nack(got[0]+5, true, true)
 		return e.sync(), fmt.Sprintf("PRECONDITION_FAILED - unknown delivery tag %d", got[0]+5)
 	}},
+	{name: "ack a delivery tag twice in a transaction", code: 406, run: func(e *errEnv) (error, string) {
+		got := e.getN(1)
+		e.ch.Tx()
+		e.ch.Ack(got[0], false)
+		e.ch.Ack(got[0], false)
+		return e.sync(), fmt.Sprintf("PRECONDITION_FAILED - unknown delivery tag %d", got[0])
+	}},
+	{name: "multiple ack in a transaction of a tag already acked in it", code: 406, run: func(e *errEnv) (error, string) {
+		got := e.getN(2)
+		e.ch.Tx()
+		e.ch.Ack(got[1], true)
+		e.ch.Ack(got[0], true)
+		return e.sync(), fmt.Sprintf("PRECONDITION_FAILED - unknown delivery tag %d", got[0])
+	}},
+	{name: "exchange redeclared auto-delete", code: 406, run: func(e *errEnv) (error, string) {
+		x := e.x("x")
+		e.ch.ExchangeDeclare(x, "direct", false, false, false, false, nil)
+		return e.ch.ExchangeDeclare(x, "direct", false, true, false, false, nil), fmt.Sprintf("PRECONDITION_FAILED - inequivalent arg 'auto_delete' for exchange '%s' in vhost '/': received 'true' but current is 'false'", x)
+	}},
 	{name: "delete a queue in use, if-unused", code: 406, run: func(e *errEnv) (error, string) {
 		q := e.q("q")
 		e.ch.QueueDeclare(q, false, false, false, false, nil)

@@ -164,3 +164,52 @@ func TestInternalErrorClosesOnlyThatConnection(t *testing.T) {
 		t.Fatalf("got %q", d.Body)
 	}
 }
+
+// TestTxAckIsTakenAtOnceAndRestoredByRollback: in a transaction an ack
+// takes its delivery off the unacked list at once (acking it again is an
+// unknown tag, see the error cases), tx.rollback gives it back to the
+// client to settle again, and a channel closed with an uncommitted ack
+// requeues the delivery.
+func TestTxAckIsTakenAtOnceAndRestoredByRollback(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testBroker) {
+		c := dial(t, b.url)
+		ch := openChannel(t, c)
+		q := mustQueue(t, ch, nil)
+		tx := openChannel(t, c)
+		if err := tx.Tx(); err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range []string{"one", "two"} {
+			publish(t, tx, "", q, body, amqp.Publishing{})
+		}
+		if err := tx.TxCommit(); err != nil {
+			t.Fatal(err)
+		}
+		one, two := mustGet(t, tx, q), mustGet(t, tx, q)
+		if err := one.Ack(false); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.TxRollback(); err != nil {
+			t.Fatal(err)
+		}
+		// rolled back: tag one is the client's again, so acking it is fine
+		if err := one.Ack(false); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.TxCommit(); err != nil {
+			t.Fatalf("commit after acking a rolled-back delivery again: %v", err)
+		}
+		two.Ack(false) // never committed
+		if err := tx.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// "two" comes back, redelivered; "one" is gone
+		d := recv(t, mustConsume(t, ch, q, true))
+		if string(d.Body) != "two" || !d.Redelivered {
+			t.Fatalf("got %q redelivered=%v, want the uncommitted \"two\" redelivered", d.Body, d.Redelivered)
+		}
+		if n, err := ch.QueueDeclarePassive(q, false, false, true, false, nil); err != nil || n.Messages != 0 {
+			t.Fatalf("queue after: %+v %v, want empty", n, err)
+		}
+	})
+}

@@ -10,9 +10,9 @@ type txPublish struct {
 }
 
 type txAck struct {
-	tag           uint64
-	multiple, ack bool
-	requeue       bool
+	ps      []*pending // taken from the unacked list, room kept
+	ack     bool
+	requeue bool
 }
 
 // handleTx runs the tx class.
@@ -34,20 +34,29 @@ func (ch *channel) handleTx(m wire.Method) *wire.Error {
 		for _, p := range pubs {
 			ch.route(p.pub, p.msg, nil)
 			if ch.closeSent {
+				// the channel closed (e.g. its exchange was deleted) and
+				// released its deliveries; these were the transaction's
+				for _, a := range acks {
+					releaseRoom(ch, a.ps)
+					settle(a.ps, false, true)
+				}
 				return nil
 			}
 		}
 		for _, a := range acks {
-			ps, ok := ch.take(a.tag, a.multiple)
-			if !ok {
-				return wire.Errorf(wire.PreconditionFailed, "unknown delivery tag %d", a.tag)
-			}
-			settle(ps, a.ack, a.requeue)
+			releaseRoom(ch, a.ps)
+			settle(a.ps, a.ack, a.requeue)
+		}
+		if len(acks) > 0 && ch.globalPrefetch.Load() > 0 {
+			ch.kickConsumers() // the room is the channel's
 		}
 		c.sendMethod(ch.id, &wire.TxCommitOk{})
 	case *wire.TxRollback:
 		if !ch.tx {
 			return wire.Errorf(wire.PreconditionFailed, "channel is not transactional")
+		}
+		for _, a := range ch.txAcks {
+			ch.untake(a.ps)
 		}
 		ch.txPublishes, ch.txAcks = nil, nil
 		c.sendMethod(ch.id, &wire.TxRollbackOk{})
