@@ -186,7 +186,6 @@ func (ch *channel) ack(tag uint64, multiple, ack, requeue bool) *wire.Error {
 	return nil
 }
 
-
 // handleContent assembles a published message from its header and body
 // frames.
 func (ch *channel) handleContent(f wire.Frame) {
