@@ -152,10 +152,21 @@ func (ch *channel) consume(m *wire.BasicConsume) *wire.Error {
 	if !m.NoWait {
 		c.sendMethod(ch.id, &wire.BasicConsumeOk{ConsumerTag: tag})
 	}
+	// registered under the queue's lock: a queue deleted since
+	// addConsumer has already tried to cancel this consumer (and found it
+	// unregistered), so cancel it here, or the client would stay
+	// subscribed to a queue that is gone
+	q.mu.Lock()
 	ch.mu.Lock()
 	ch.consumers[tag] = cons
 	cons.active.Store(true)
 	ch.mu.Unlock()
+	deleted := q.deleted
+	q.mu.Unlock()
+	if deleted {
+		ch.cancelByServer(cons)
+		return nil
+	}
 	q.kick()
 	return nil
 }
