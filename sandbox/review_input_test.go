@@ -3,6 +3,8 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +93,44 @@ func TestOverlongShortStringsRefusedWithoutLosingTheConnection(t *testing.T) {
 				t.Fatalf("%s: after %s, a good publish failed: %v", b.name, tc.name, err)
 			}
 		}
+	}
+}
+
+// A --url pointing at something that is not an AMQP broker (an HTTP port,
+// the management UI's 15672) used to fail with amqp091-go's "501 frame
+// size exceeds negotiated frame_max" or "501 read tcp ...: i/o timeout",
+// which does not say what to fix: the port.
+func TestDialNotAnAMQPPortSaysCheckThePort(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		serve func(c net.Conn)
+	}{
+		{"answers HTTP", func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")) }},
+		{"answers nothing", func(c net.Conn) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				tc.serve(c)
+				_, _ = io.Copy(io.Discard, c) // hold the connection until the client gives up
+				_ = c.Close()
+			}()
+			defer func() { _ = ln.Close(); <-done }()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err = Dial(ctx, "amqp://guest:guest@"+ln.Addr().String()+"/", Options{DialTimeout: 500 * time.Millisecond})
+			if err == nil || !strings.Contains(err.Error(), "did not answer as an AMQP 0-9-1 broker") || !strings.Contains(err.Error(), "5672") {
+				t.Fatalf("Dial = %v, want an error saying the port does not speak AMQP and naming 5672", err)
+			}
+		})
 	}
 }
