@@ -38,7 +38,7 @@ included: go tool pprof -top -focus=sandbox/broker warren cpu.prof
 
 Only loopback brokers are measured. Each scenario uses its own durable queue
 (warren-bench-...) and deletes it afterwards.`,
-	Args: cobra.NoArgs,
+	Args: noArgs,
 	RunE: runBench,
 }
 

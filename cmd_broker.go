@@ -25,7 +25,7 @@ var brokerCmd = &cobra.Command{
 It keeps everything in memory and follows RabbitMQ 4.x semantics.`,
 	Example: `  warren broker --listen 127.0.0.1:5673
   warren broker --listen 127.0.0.1:5673 --user alice:secret --user guest:guest`,
-	Args: cobra.NoArgs,
+	Args: noArgs,
 	RunE: func(cmd *cobra.Command, args []string) error {
 		listen, _ := cmd.Flags().GetString("listen")
 		userFlags, _ := cmd.Flags().GetStringArray("user")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -58,6 +59,9 @@ steps:
 		{"service, unparseable URL", []string{"profile-service", "--listen", "127.0.0.1:0", "--url", "amqp://guest:sec%ret@127.0.0.1:5672/"}, 2, "", "amqp://guest:xxxxx@127.0.0.1:5672/", "sec%ret"},
 		{"service, --db in a missing directory", []string{"user-service", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "nope", "u.db")}, 2, "", "does not exist; create it", ""},
 		{"service, --db a directory", []string{"profile-service", "--listen", "127.0.0.1:0", "--db", dir}, 2, "", "is a directory", ""},
+		{"list with an argument", []string{"list", "topic"}, 2, "", `unknown command "topic" for "warren list"`, ""},
+		{"broker with an argument", []string{"broker", "5673"}, 2, "", `unknown command "5673" for "warren broker"`, ""},
+		{"service with an argument", []string{"user-service", "3000"}, 2, "", `unknown command "3000" for "warren user-service"`, ""},
 		{"broker on a taken port", []string{"broker", "--listen", taken.Addr().String()}, 2, "", "pick another with --listen", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,5 +72,17 @@ steps:
 					code, tc.code, stdout, stderr, tc.stdout, tc.stderr, tc.notStderr)
 			}
 		})
+	}
+}
+
+// After Ctrl-C the run said "what the run declared was deleted" even when
+// the clean-up had failed (a broker gone, or a clean-up over its 10s).
+func TestInterruptedSaysWhetherCleanupWorked(t *testing.T) {
+	if got := interrupted(nil).Error(); !strings.Contains(got, "was deleted") {
+		t.Errorf("clean-up done: %q", got)
+	}
+	got := interrupted(errors.New(`delete queue "Q1": context deadline exceeded`)).Error()
+	if strings.Contains(got, "was deleted") || !strings.Contains(got, `delete queue "Q1"`) {
+		t.Errorf("clean-up failed: %q, want the failure and no claim that it was deleted", got)
 	}
 }

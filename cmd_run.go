@@ -132,7 +132,7 @@ func runScenario(cmd *cobra.Command, args []string) error {
 	cleanErr := p.Teardown(cleanCtx)
 	cancel()
 	if ctx.Err() != nil && runErr != nil {
-		runErr = fmt.Errorf("interrupted; what the run declared was deleted")
+		runErr = interrupted(cleanErr)
 	}
 
 	rep.OK = runErr == nil && len(results) == len(sc.Steps)
@@ -163,6 +163,16 @@ func runScenario(cmd *cobra.Command, args []string) error {
 		return failedError{}
 	}
 	return nil
+}
+
+// interrupted is the run's error after Ctrl-C or SIGTERM: it says
+// whether what the run declared is gone, for on a live broker a failed
+// clean-up leaves exchanges and queues for the user to delete.
+func interrupted(cleanErr error) error {
+	if cleanErr != nil {
+		return fmt.Errorf("interrupted; deleting what the run declared failed, delete it by hand: %v", cleanErr)
+	}
+	return errors.New("interrupted; what the run declared was deleted")
 }
 
 // sandboxNameCheck refuses a suffix that would make names invalid: over 64

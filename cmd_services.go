@@ -33,7 +33,7 @@ confirms. It also consumes user.profile.update.failed and rolls refused
 changes back. It retries until the broker accepts connections.
 
   curl -d "full_name=usama" -X POST http://localhost:3000/users/1`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			listen, _ := cmd.Flags().GetString("listen")
 			db, _ := cmd.Flags().GetString("db")
@@ -59,7 +59,7 @@ user.profile.update.failed event asks the user service to roll back. It
 retries until the broker accepts connections.
 
   curl http://localhost:3001/profiles/1`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			listen, _ := cmd.Flags().GetString("listen")
 			db, _ := cmd.Flags().GetString("db")

@@ -27,6 +27,15 @@ func (e usageError) Unwrap() error { return e.err }
 
 func badInput(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
+// noArgs is cobra.NoArgs as bad input (exit 2): a stray argument is a
+// typing mistake, not a failed run.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
 // failedError marks a run that worked but whose expectations did not hold
 // (exit 1). Its message has already been printed.
 type failedError struct{}
