@@ -86,6 +86,9 @@ type conn struct {
 	// clock for every frame
 	renewDeadline atomic.Bool
 
+	deadlineMu sync.Mutex
+	closeBy    time.Time // guarded by deadlineMu: set once connection.close is sent
+
 	r           *wire.Reader
 	closing     atomic.Bool // connection.close sent; waiting for close-ok
 	blockedSent bool        // guarded by outMu
@@ -330,11 +333,11 @@ func (c *conn) teardown() {
 func (c *conn) forceClose(code uint16, text string) {
 	c.quitOnce.Do(func() { close(c.quit) })
 	if c.closing.Swap(true) {
-		c.nc.SetReadDeadline(time.Now().Add(closeOkTimeout))
+		c.closeDeadline()
 		return
 	}
 	c.sendMethod(0, &wire.ConnectionClose{ReplyCode: code, ReplyText: text})
-	c.nc.SetReadDeadline(time.Now().Add(closeOkTimeout))
+	c.closeDeadline()
 }
 
 // notifyBlocked tells a client that supports it that publishing is blocked
@@ -370,7 +373,7 @@ func (c *conn) loop() error {
 		// alarm hold the first read renews it.
 		if hb > 0 && c.renewDeadline.Load() && !c.closing.Load() {
 			c.renewDeadline.Store(false)
-			c.nc.SetReadDeadline(time.Now().Add(2 * hb))
+			c.setReadDeadline(time.Now().Add(2 * hb))
 		}
 		if c.outLen.Load() >= outHoldFrames || c.outBytes.Load() > outHoldBytes {
 			c.waitForWriter()
@@ -416,7 +419,31 @@ func (c *conn) connectionError(e *wire.Error, classID, methodID uint16) {
 	}
 	c.s.log.Debug("connection error", "conn", c.id, "code", e.Code, "text", e.Text)
 	c.sendMethod(0, &wire.ConnectionClose{ReplyCode: e.Code, ReplyText: e.Text, FailingClassID: classID, FailingMethodID: methodID})
-	c.nc.SetReadDeadline(time.Now().Add(closeOkTimeout))
+	c.closeDeadline()
+}
+
+// setReadDeadline sets the socket's read deadline, but never past the one
+// a connection.close set (closeDeadline): neither the handshake nor a
+// heartbeat renewal may make the wait for close-ok unbounded (Shutdown
+// waits for it).
+func (c *conn) setReadDeadline(t time.Time) {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if !c.closeBy.IsZero() && (t.IsZero() || t.After(c.closeBy)) {
+		t = c.closeBy
+	}
+	c.nc.SetReadDeadline(t)
+}
+
+// closeDeadline bounds the wait for close-ok once connection.close is
+// sent: closeOkTimeout from the first close.
+func (c *conn) closeDeadline() {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	if c.closeBy.IsZero() {
+		c.closeBy = time.Now().Add(closeOkTimeout)
+	}
+	c.nc.SetReadDeadline(c.closeBy)
 }
 
 // handleFrame dispatches one frame; done reports that the connection is

@@ -44,7 +44,7 @@ func (c *conn) serverProperties() routing.Table {
 
 // handshake runs protocol header, start, tune and open.
 func (c *conn) handshake(br *bufio.Reader) error {
-	c.nc.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	c.setReadDeadline(time.Now().Add(handshakeTimeout))
 	var hdr [8]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
 		return err
@@ -120,7 +120,7 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	}
 	c.vh = vh
 	c.sendMethod(0, &wire.ConnectionOpenOk{})
-	c.nc.SetReadDeadline(time.Time{})
+	c.setReadDeadline(time.Time{})
 	c.s.log.Debug("connection opened", "conn", c.id, "remote", c.nc.RemoteAddr().String(), "user", user, "vhost", vh.name)
 	return nil
 }
@@ -175,7 +175,7 @@ func (c *conn) readHandshakeMethod() (wire.Method, error) {
 func (c *conn) handshakeError(e *wire.Error) error {
 	c.closing.Store(true)
 	c.sendMethod(0, &wire.ConnectionClose{ReplyCode: e.Code, ReplyText: e.Text})
-	c.nc.SetReadDeadline(time.Now().Add(closeOkTimeout))
+	c.closeDeadline()
 	if c.r != nil {
 		for {
 			f, err := c.r.ReadFrame()

@@ -213,3 +213,37 @@ func TestTxAckIsTakenAtOnceAndRestoredByRollback(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownDuringHandshakeReturns: Shutdown closes a connection that
+// is still in its handshake; a client that then completes the handshake
+// and falls silent (never answering connection.close) must not keep
+// Shutdown waiting: the close-ok wait is bounded whatever happens next.
+func TestShutdownDuringHandshakeReturns(t *testing.T) {
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rc := rawDial(t, s)
+	rc.startOk(t, "\x00guest\x00guest")
+	if _, ok := rc.readMethod(t).(*wire.ConnectionTune); !ok {
+		t.Fatal("no connection.tune")
+	}
+	done := make(chan struct{})
+	go func() { s.Shutdown(); close(done) }()
+	if cl, ok := rc.readMethod(t).(*wire.ConnectionClose); !ok || cl.ReplyCode != 320 {
+		t.Fatalf("got %#v, want connection.close 320", cl)
+	}
+	// finish the handshake regardless, then stay silent
+	rc.send(t, &wire.ConnectionTuneOk{ChannelMax: 2047, FrameMax: 131072, Heartbeat: 10})
+	rc.send(t, &wire.ConnectionOpen{VirtualHost: "/"})
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		rc.nc.Close() // let Shutdown finish, so the leak check sees the real failure
+		<-done
+		t.Fatal("Shutdown did not return: a connection closed during its handshake waited for close-ok without a deadline")
+	}
+}
