@@ -219,7 +219,7 @@ func (ch *channel) handleContent(f wire.Frame) {
 			return
 		}
 		if classID != 60 {
-			c.connectionError(wire.Errorf(wire.FrameError, "content header class %d does not match basic.publish (60)", classID), 60, 40)
+			c.connectionError(wire.Errorf(wire.UnexpectedFrame, "expected content header for class 60, got one for class %d instead", classID), 60, 40)
 			return
 		}
 		if size > maxMessageSize {

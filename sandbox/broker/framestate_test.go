@@ -113,6 +113,11 @@ func TestFrameSequencesAsRabbitMQ(t *testing.T) {
 			header(w, 5)
 			return header(w, 5)
 		}, 505, "UNEXPECTED_FRAME - expected content body, got non content body frame instead"},
+		{"content header of another class", func(w *wire.Writer) error {
+			w.WriteMethod(1, &wire.BasicPublish{RoutingKey: "k"})
+			return w.WriteFrame(wire.Frame{Type: wire.FrameHeader, Channel: 1,
+				Payload: wire.AppendContentHeader(nil, 50, 1, wire.Properties{})})
+		}, 505, "UNEXPECTED_FRAME - expected content header for class 60, got one for class 50 instead"},
 		{"method on a channel never opened", func(w *wire.Writer) error {
 			return w.WriteMethod(7, &wire.BasicQos{PrefetchCount: 1})
 		}, 504, "CHANNEL_ERROR - expected 'channel.open'"},
