@@ -85,8 +85,25 @@ func yamlError(file string, err error) error {
 	return LoadErrors{{File: file, Line: line, Msg: "not valid YAML: " + msg}}
 }
 
+// maxScenarioFile bounds what LoadFile reads: scenarios are small.
+const maxScenarioFile = 16 << 20
+
 // LoadFile reads and parses a scenario file.
 func LoadFile(path string) (*Scenario, error) {
+	// Look before reading: a device (/dev/zero) or a FIFO would block or
+	// never end, and a huge file would be read whole into memory.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.IsDir():
+		return nil, fmt.Errorf("%s is a directory: give a scenario file (.yaml) in it, or a built-in scenario's name", path)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file: give a scenario file (.yaml)", path)
+	case fi.Size() > maxScenarioFile:
+		return nil, fmt.Errorf("%s is %d bytes: a scenario file is at most %d (16 MiB); is it the right file?", path, fi.Size(), maxScenarioFile)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
