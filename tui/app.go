@@ -107,6 +107,7 @@ type App struct {
 	started  sync.Once
 
 	pumpSync    chan chan struct{}
+	loopDone    chan struct{} // closed when tview's loop has returned
 	drawPending atomic.Bool
 	statsQueued atomic.Bool
 	refreshes   atomic.Int64
@@ -135,6 +136,7 @@ func New(cfg Config) (*App, error) {
 		jobs:     make(chan job, 16),
 		quit:     make(chan struct{}),
 		pumpSync: make(chan chan struct{}),
+		loopDone: make(chan struct{}),
 	}
 	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	a.m.broker = cfg.Session.Broker()
@@ -201,6 +203,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer stopWatch()
 
 	err := a.app.Run()
+	close(a.loopDone)
 
 	// The loop has stopped. Normally shutdown stopped it, after the
 	// background goroutines; if the loop ended some other way (the
@@ -438,9 +441,27 @@ func (a *App) ticker() {
 			dirty := a.m.dirty || a.keyed.Load()
 			a.m.mu.Unlock()
 			if dirty && !a.drawPending.Swap(true) {
-				a.app.QueueUpdateDraw(a.refresh)
+				a.queueRefresh()
 			}
 		}
+	}
+}
+
+// queueRefresh has the loop run one refresh and draw. tview's
+// QueueUpdateDraw waits until the loop has run it, and waits forever once
+// the loop is gone; the loop can end on its own, before shutdown stops the
+// ticker (a closed terminal: the tty reads EOF), so the wait also ends
+// when the loop does. At most one refresh is pending (drawPending), so at
+// most one such call is in flight.
+func (a *App) queueRefresh() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.app.QueueUpdateDraw(a.refresh)
+	}()
+	select {
+	case <-done:
+	case <-a.loopDone:
 	}
 }
 

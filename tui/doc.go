@@ -42,5 +42,8 @@
 // user from quitting), then stops the pump and the ticker while the loop
 // still runs (so neither is left blocked in QueueUpdateDraw) and only then
 // stops the loop. QueueUpdate is never called from a handler, and nothing
-// is queued after the loop has stopped.
+// is queued after the loop has stopped. The loop can also end on its own
+// (a closed terminal reads EOF) while the ticker is waiting for a refresh
+// to run; queueRefresh stops waiting when the loop is gone, so shutdown
+// still completes and the process exits.
 package tui
