@@ -35,6 +35,11 @@ It keeps everything in memory and follows RabbitMQ 4.x semantics.`,
 			if !ok || name == "" {
 				return badInput("--user %q: want name:password", u)
 			}
+			if pass == "" {
+				// RabbitMQ refuses a blank password at login; a user no
+				// client can log in as is a typing mistake.
+				return badInput("--user %q: the password is empty; RabbitMQ refuses blank passwords: give name:password", u)
+			}
 			users[name] = pass
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

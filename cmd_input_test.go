@@ -62,6 +62,7 @@ steps:
 		{"list with an argument", []string{"list", "topic"}, 2, "", `unknown command "topic" for "warren list"`, ""},
 		{"broker with an argument", []string{"broker", "5673"}, 2, "", `unknown command "5673" for "warren broker"`, ""},
 		{"service with an argument", []string{"user-service", "3000"}, 2, "", `unknown command "3000" for "warren user-service"`, ""},
+		{"broker, --user without a password", []string{"broker", "--listen", "127.0.0.1:0", "--user", "alice:"}, 2, "", `--user "alice:": the password is empty`, ""},
 		{"broker on a taken port", []string{"broker", "--listen", taken.Addr().String()}, 2, "", "pick another with --listen", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
