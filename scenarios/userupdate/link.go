@@ -66,7 +66,15 @@ func (l *link) run(ctx context.Context, session sessionFunc) {
 			}
 			// An unparseable URL's error quotes it, password and all.
 			why := strings.ReplaceAll(err.Error(), l.url, MaskURL(l.url))
-			l.em.emit(Event{Kind: EventState, Note: fmt.Sprintf("the broker at %s is not reachable (%s); retrying in %v", MaskURL(l.url), why, delay)})
+			note := fmt.Sprintf("the broker at %s is not reachable (%s); retrying in %v", MaskURL(l.url), why, delay)
+			var ae *amqp.Error
+			if errors.As(err, &ae) && ae.Code == amqp.AccessRefused {
+				// Reachable, but the login was refused: the fix is the
+				// URL's credentials, not the network. Retry all the same
+				// (the user may be created after the service starts).
+				note = fmt.Sprintf("the broker at %s refused the login (%d %s): check the user and password in --url; retrying in %v", MaskURL(l.url), ae.Code, ae.Reason, delay)
+			}
+			l.em.emit(Event{Kind: EventState, Note: note})
 			if !wait() {
 				return
 			}
