@@ -50,7 +50,7 @@ input (exit 2) prints only a message on stderr.`,
 func init() {
 	runCmd.Flags().Bool("json", false, "print one JSON object (the contract in DESIGN.md) instead of a table")
 	runCmd.Flags().Bool("narrate", false, "classroom mode: tell each step as it plays (narration, every binding's verdict, what was delivered)")
-	runCmd.Flags().Bool("pause", false, "with --narrate: wait for Enter before each step")
+	runCmd.Flags().Bool("pause", false, "classroom mode, waiting for Enter before each step (implies --narrate)")
 	runCmd.Flags().String("name-suffix", "", "append this to every exchange and queue name declared, to share a broker with other runs (results keep the scenario's names)")
 	rootCmd.AddCommand(runCmd)
 }
@@ -118,9 +118,11 @@ func runScenario(cmd *cobra.Command, args []string) error {
 	var results []scenarios.StepResult
 	runErr := p.Setup(ctx)
 	if runErr == nil {
-		if narrate, _ := cmd.Flags().GetBool("narrate"); narrate && !asJSON {
+		narrate, _ := cmd.Flags().GetBool("narrate")
+		pause, _ := cmd.Flags().GetBool("pause")
+		if (narrate || pause) && !asJSON { // --pause alone means narrate and pause
 			n := narrator{out: cmd.OutOrStdout()}
-			if pause, _ := cmd.Flags().GetBool("pause"); pause {
+			if pause {
 				n.pause = bufio.NewReader(cmd.InOrStdin())
 			}
 			results, runErr = n.playNarrated(ctx, p)

@@ -15,7 +15,7 @@ func TestRunNarrate(t *testing.T) {
 	// One Enter, then stdin ends: the first step waits for it, the rest
 	// play on without waiting.
 	rootCmd.SetIn(strings.NewReader("\n"))
-	rootCmd.SetArgs([]string{"run", "unroutable", "--narrate", "--pause", "--url", ""})
+	rootCmd.SetArgs([]string{"run", "unroutable", "--pause", "--url", ""}) // --pause implies --narrate
 	t.Setenv("AMQP_URL", "")
 	defer func() {
 		rootCmd.SetArgs(nil)

@@ -88,12 +88,14 @@ func (s *Session) openAndConsume(ctx context.Context, l *link, c *consumer) erro
 			return l.fail(err)
 		}
 		if err := ch.Qos(c.spec.Prefetch, 0, false); err != nil {
+			_ = ch.Close() // a channel of ours nobody will ever use
 			return fmt.Errorf("consumer %s: basic.qos: %w", c.spec.Name, describe(err))
 		}
 	}
 	// Not ConsumeWithContext: it cancels the consumer when ctx ends, and ctx
 	// only bounds the call that starts the consumer.
 	if err := ctx.Err(); err != nil {
+		_ = ch.Close()
 		return err
 	}
 	cancels := ch.NotifyCancel(make(chan string, 4))
