@@ -109,16 +109,22 @@ func (f *publishForm) publishing() (sandbox.Publishing, error) {
 	return p, nil
 }
 
-// parseHeaders reads "k=v, n:int=5, ok:bool=true". A value is a string
-// unless its key says otherwise: int (32-bit), long (64-bit), float, bool,
-// str. RabbitMQ's headers exchange compares types, so the type matters.
+// parseHeaders reads "k=v, n:int=5, ok:bool=true, note=\"a, b\"". A value
+// is a string unless its key says otherwise: byte, short, int (32-bit),
+// long (64-bit), float, bool, void (no value), str. RabbitMQ's headers
+// exchange compares types, so the type matters. A string in double quotes
+// may hold commas (Go's quoting rules).
 func parseHeaders(s string) (routing.Table, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
 	}
 	t := routing.Table{}
-	for _, part := range strings.Split(s, ",") {
+	parts, err := splitHeaders(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range parts {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
@@ -148,10 +154,59 @@ func parseHeaders(s string) (routing.Table, error) {
 	return t, nil
 }
 
+// splitHeaders splits at the commas that are not inside double quotes.
+func splitHeaders(s string) ([]string, error) {
+	var parts []string
+	start, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if quoted {
+				i++ // an escaped character inside quotes
+			}
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				parts = append(parts, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	if quoted {
+		return nil, errors.New(`headers: a '"' is not closed`)
+	}
+	return append(parts, s[start:]), nil
+}
+
 func headerValue(typ, v string) (any, error) {
 	switch typ {
 	case "str", "string":
+		if strings.HasPrefix(v, `"`) {
+			u, err := strconv.Unquote(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s is not a well-quoted string", v)
+			}
+			return u, nil
+		}
 		return v, nil
+	case "void":
+		if v != "" {
+			return nil, fmt.Errorf("a void header has no value: write k:void=")
+		}
+		return nil, nil
+	case "byte":
+		n, err := strconv.ParseInt(v, 10, 8)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a byte (-128..127)", v)
+		}
+		return int8(n), nil
+	case "short":
+		n, err := strconv.ParseInt(v, 10, 16)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a 16-bit int", v)
+		}
+		return int16(n), nil
 	case "int":
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
@@ -177,7 +232,7 @@ func headerValue(typ, v string) (any, error) {
 		}
 		return b, nil
 	}
-	return nil, errors.New("unknown type " + strconv.Quote(typ) + " (use str, int, long, float or bool)")
+	return nil, errors.New("unknown type " + strconv.Quote(typ) + " (use str, byte, short, int, long, float, bool or void)")
 }
 
 // fill puts a message into the form (a scenario step, so that the next
@@ -204,9 +259,18 @@ func formatHeaderInput(t routing.Table) string {
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		switch v := t[k].(type) {
+		case nil:
+			parts = append(parts, k+":void=")
 		case string:
+			if strings.ContainsAny(v, `,"\\`) || strings.TrimSpace(v) != v {
+				v = strconv.Quote(v)
+			}
 			parts = append(parts, k+"="+v)
-		case int32, int8, int16, int, uint8, uint16:
+		case int8:
+			parts = append(parts, fmt.Sprintf("%s:byte=%d", k, v))
+		case int16:
+			parts = append(parts, fmt.Sprintf("%s:short=%d", k, v))
+		case int32, int, uint8, uint16:
 			parts = append(parts, fmt.Sprintf("%s:int=%v", k, v))
 		case int64, uint32:
 			parts = append(parts, fmt.Sprintf("%s:long=%v", k, v))
