@@ -311,12 +311,25 @@ func (s *Session) restore(ctx context.Context, l *link) error {
 		}
 	}
 	s.mu.Unlock()
+	restarted := 0
 	for _, c := range restart {
-		if err := s.openAndConsume(ctx, l, c); err != nil {
-			s.emit(Event{Kind: EventError, Consumer: c.spec.Name, Err: fmt.Errorf("consumer %s not restarted: %w", c.spec.Name, err)})
+		// Under the consumer's op lock, and only if it is still running and
+		// still ours: a Pause, Crash or Stop pressed during the reconnect
+		// must not be undone by it.
+		c.op.Lock()
+		s.mu.Lock()
+		still := c.state == ConsumerRunning && s.consumers[c.spec.Name] == c
+		s.mu.Unlock()
+		if still {
+			if err := s.openAndConsume(ctx, l, c); err != nil {
+				s.emit(Event{Kind: EventError, Consumer: c.spec.Name, Err: fmt.Errorf("consumer %s not restarted: %w", c.spec.Name, err)})
+			} else {
+				restarted++
+			}
 		}
+		c.op.Unlock()
 	}
-	s.setState(Connected, fmt.Sprintf("reconnected to %s; topology redeclared, %d consumer(s) restarted", s.broker, len(restart)))
+	s.setState(Connected, fmt.Sprintf("reconnected to %s; topology redeclared, %d consumer(s) restarted", s.broker, restarted))
 	return nil
 }
 
