@@ -184,11 +184,13 @@ func (s *Session) connect(ctx context.Context) (*link, error) {
 	cfg.Properties.SetClientConnectionName(name)
 	conn, err := amqp.DialConfig(s.url, cfg)
 	var ae *amqp.Error
-	if errors.As(err, &ae) && ae != nil && ae.Code == amqp.FrameError {
+	if errors.As(err, &ae) && ae != nil && (ae.Code == amqp.FrameError || errors.Is(err, amqp.ErrClosed)) {
 		// The handshake failed below AMQP: something else listens there
 		// (HTTP, the management UI, TLS) or nothing answers. amqp091-go's
-		// words ("frame size exceeds negotiated frame_max", "i/o timeout")
-		// do not say the fix, which is nearly always the port.
+		// words ("frame size exceeds negotiated frame_max", "i/o timeout",
+		// or, when its reader has already given up on the garbage,
+		// "channel/connection is not open") do not say the fix, which is
+		// nearly always the port.
 		return nil, fmt.Errorf("cannot connect to %s: the server did not answer as an AMQP 0-9-1 broker (%s); check the port: RabbitMQ takes AMQP on 5672 (amqps on 5671), 15672 is its management UI", s.broker, ae.Reason)
 	}
 	if err != nil {
