@@ -51,47 +51,6 @@ func writeValueKey(b *strings.Builder, v any) {
 	}
 }
 
-// typeName is RabbitMQ's name for a field's type, as its reply texts use it.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "void"
-	case bool:
-		return "bool"
-	case int8:
-		return "byte"
-	case uint8:
-		return "unsignedbyte"
-	case int16:
-		return "short"
-	case uint16:
-		return "unsignedshort"
-	case int32:
-		return "signedint"
-	case uint32:
-		return "unsignedint"
-	case int64, int:
-		return "long"
-	case float32:
-		return "float"
-	case float64:
-		return "double"
-	case string:
-		return "longstr"
-	case []byte:
-		return "binary"
-	case time.Time:
-		return "timestamp"
-	case routing.Decimal:
-		return "decimal"
-	case routing.Table:
-		return "table"
-	case []any:
-		return "array"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 // typeClass groups types RabbitMQ treats as the same for equivalence.
 func typeClass(v any) string {
 	if _, ok := number(v); ok {
@@ -104,7 +63,7 @@ func typeClass(v any) string {
 	if _, ok := text(v); ok {
 		return "longstr"
 	}
-	return typeName(v)
+	return routing.TypeName(v)
 }
 
 func showValue(v any) string {
@@ -132,9 +91,9 @@ func checkArgEquivalence(keys []string, current, received routing.Table, what st
 			}
 			return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received '%s' but current is '%s'", k, what, showValue(rec), showValue(cur))
 		case hasRec:
-			return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received the value '%s' of type '%s' but current is none", k, what, showValue(rec), typeName(rec))
+			return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received the value '%s' of type '%s' but current is none", k, what, showValue(rec), routing.TypeName(rec))
 		default:
-			return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received none but current is the value '%s' of type '%s'", k, what, showValue(cur), typeName(cur))
+			return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received none but current is the value '%s' of type '%s'", k, what, showValue(cur), routing.TypeName(cur))
 		}
 	}
 	return nil
@@ -192,7 +151,7 @@ func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
 		v := args[k]
 		n, ok := intArg(v)
 		if !ok {
-			return 0, invalid(k, fmt.Sprintf("\"expected integer, got %s\"", typeName(v)))
+			return 0, invalid(k, fmt.Sprintf("\"expected integer, got %s\"", routing.TypeName(v)))
 		}
 		if n < 0 {
 			return 0, invalid(k, fmt.Sprintf("{value_negative,%d}", n))
@@ -234,7 +193,7 @@ func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
 	if v, ok := args["x-single-active-consumer"]; ok {
 		b, isBool := v.(bool)
 		if !isBool {
-			return qa, invalid("x-single-active-consumer", fmt.Sprintf("{unacceptable_type,%s}", typeName(v)))
+			return qa, invalid("x-single-active-consumer", fmt.Sprintf("{unacceptable_type,%s}", routing.TypeName(v)))
 		}
 		qa.singleActive = b
 	}
@@ -250,14 +209,14 @@ func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
 	if v, ok := args["x-dead-letter-exchange"]; ok {
 		s, isText := text(v)
 		if !isText {
-			return qa, invalid("x-dead-letter-exchange", fmt.Sprintf("{unacceptable_type,%s}", typeName(v)))
+			return qa, invalid("x-dead-letter-exchange", fmt.Sprintf("{unacceptable_type,%s}", routing.TypeName(v)))
 		}
 		qa.dlx = &s
 	}
 	if v, ok := args["x-dead-letter-routing-key"]; ok {
 		s, isText := text(v)
 		if !isText {
-			return qa, invalid("x-dead-letter-routing-key", fmt.Sprintf("{unacceptable_type,%s}", typeName(v)))
+			return qa, invalid("x-dead-letter-routing-key", fmt.Sprintf("{unacceptable_type,%s}", routing.TypeName(v)))
 		}
 		if qa.dlx == nil {
 			return qa, invalid("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined")

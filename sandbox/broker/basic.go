@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/warrenmq/warren/sandbox/broker/wire"
+	"github.com/warrenmq/warren/sandbox/routing"
 )
 
 // maxMessageSize is the largest body accepted (RabbitMQ 4's default
@@ -140,7 +141,7 @@ func (ch *channel) consume(m *wire.BasicConsume) *wire.Error {
 	if v, ok := m.Arguments["x-priority"]; ok {
 		p, isInt := intArg(v)
 		if !isInt {
-			return wire.Errorf(wire.PreconditionFailed, "invalid arg 'x-priority' for %s: {unacceptable_type,%s}", c.vh.queueRes(name), typeName(v))
+			return wire.Errorf(wire.PreconditionFailed, "invalid arg 'x-priority' for %s: {unacceptable_type,%s}", c.vh.queueRes(name), routing.TypeName(v))
 		}
 		cons.priority = p
 	}

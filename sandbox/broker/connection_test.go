@@ -12,6 +12,7 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/warrenmq/warren/sandbox/broker/wire"
 	"github.com/warrenmq/warren/sandbox/routing"
 )

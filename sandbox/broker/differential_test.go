@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/warrenmq/warren/sandbox/broker/wire"
 	"github.com/warrenmq/warren/sandbox/routing"
 )

@@ -101,7 +101,7 @@ func (v *vhost) exchangeDeclare(m *wire.ExchangeDeclare) *wire.Error {
 	}
 	if ae, ok := m.Arguments["alternate-exchange"]; ok {
 		if _, isText := text(ae); !isText {
-			return wire.Errorf(wire.PreconditionFailed, "invalid type '%s' for arg 'alternate-exchange' in %s", typeName(ae), v.exchangeRes(m.Exchange))
+			return wire.Errorf(wire.PreconditionFailed, "invalid type '%s' for arg 'alternate-exchange' in %s", routing.TypeName(ae), v.exchangeRes(m.Exchange))
 		}
 	}
 	if x != nil {

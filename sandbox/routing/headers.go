@@ -41,7 +41,7 @@ func (m Model) ParseXMatch(args Table) (XMatch, error) {
 	if !isStr {
 		return XMatchAll, &Error{Code: 406, Text: fmt.Sprintf(
 			"PRECONDITION_FAILED - Invalid x-match field type %s (value %s); expected longstr",
-			erlangType(v), erlangValue(v))}
+			TypeName(v), erlangValue(v))}
 	}
 	allowed := "all, any, all-with-x, or any-with-x"
 	switch XMatch(s) {

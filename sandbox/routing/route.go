@@ -225,7 +225,7 @@ func (md Model) routingKeys(m Message) ([]string, error) {
 		arr, ok := v.([]any)
 		if !ok {
 			return nil, &Error{Code: 406, Text: fmt.Sprintf(
-				"PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,%q,%s}", h, erlangType(v))}
+				"PRECONDITION_FAILED - invalid message: {unacceptable_type_in_header,%q,%s}", h, TypeName(v))}
 		}
 		for _, e := range arr {
 			if s, ok := e.(string); ok {

@@ -102,7 +102,7 @@ func toTerm(v any, header bool, m Model) term {
 	case []any:
 		t := term{kind: termArray}
 		for _, e := range x {
-			t.elems = append(t.elems, typedTerm{wire: erlangType(e), t: toTerm(e, false, m)})
+			t.elems = append(t.elems, typedTerm{wire: TypeName(e), t: toTerm(e, false, m)})
 		}
 		return t
 	}
@@ -116,7 +116,7 @@ func toTerm(v any, header bool, m Model) term {
 func tableTerm(x Table, m Model) term {
 	t := term{kind: termTable}
 	for k, e := range x {
-		t.elems = append(t.elems, typedTerm{key: k, wire: erlangType(e), t: toTerm(e, false, m)})
+		t.elems = append(t.elems, typedTerm{key: k, wire: TypeName(e), t: toTerm(e, false, m)})
 	}
 	sort.Slice(t.elems, func(i, j int) bool { return t.elems[i].key < t.elems[j].key })
 	return t
@@ -172,9 +172,11 @@ func intEqualsFloat(i int64, f float64) bool {
 	return int64(f) == i
 }
 
-// erlangType names the Erlang type atom RabbitMQ gives a field value, as
-// it appears in its error messages ("Invalid x-match field type long").
-func erlangType(v any) string {
+// TypeName names the Erlang type atom RabbitMQ gives a field value, as it
+// appears in its error messages ("Invalid x-match field type long",
+// "received the value 'z' of type 'longstr'"). The broker's reply texts use
+// it too, so that both speak RabbitMQ's words from one table.
+func TypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "void"
