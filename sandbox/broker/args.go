@@ -108,6 +108,11 @@ var queueEquivalenceArgs = []string{
 
 // queueArgs are a queue's parsed x-arguments.
 type queueArgs struct {
+	kind           string // x-queue-type: classic, quorum or stream
+	deliveryLimit  int64  // quorum: returns before dead-lettering; < 0 none
+	dlStrategy     string // quorum: x-dead-letter-strategy ("" at-most-once)
+	atLeastOnce    bool   // quorum: dead letters are held until taken (deadletter_held.go)
+	stream         streamArgs
 	messageTTL     int64 // milliseconds; -1 none
 	expires        int64 // milliseconds; 0 none
 	maxLength      int64 // -1 none
@@ -117,6 +122,10 @@ type queueArgs struct {
 	singleActive   bool    // x-single-active-consumer: only the first consumer receives
 	dlx            *string // nil: no dead-letter exchange ("" is the default exchange)
 	dlrk           *string
+	// x-consumer-timeout (consumer_timeout.go): milliseconds, when set;
+	// a value that is not an integer turns the timeout off, as in 4.1
+	ackTimeout    int64
+	ackTimeoutSet bool
 }
 
 func intArg(v any) (int64, bool) {
@@ -143,7 +152,7 @@ func intArg(v any) (int64, bool) {
 
 // parseQueueArgs validates a queue's arguments with RabbitMQ's reply texts.
 func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
-	qa := queueArgs{messageTTL: -1, maxLength: -1, maxLengthBytes: -1, overflow: "drop-head", maxPriority: -1}
+	qa := queueArgs{kind: classicQueue, messageTTL: -1, maxLength: -1, maxLengthBytes: -1, overflow: "drop-head", maxPriority: -1, deliveryLimit: -1}
 	invalid := func(k string, why string) *wire.Error {
 		return wire.Errorf(wire.PreconditionFailed, "invalid arg '%s' for %s: %s", k, what, why)
 	}
@@ -213,6 +222,14 @@ func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
 		}
 		qa.dlx = &s
 	}
+	if v, ok := args["x-consumer-timeout"]; ok {
+		// RabbitMQ 4.1 validates nothing here and applies an integer
+		qa.ackTimeoutSet = true
+		qa.ackTimeout = -1
+		if n, isInt := intArg(v); isInt {
+			qa.ackTimeout = n
+		}
+	}
 	if v, ok := args["x-dead-letter-routing-key"]; ok {
 		s, isText := text(v)
 		if !isText {
@@ -222,6 +239,37 @@ func parseQueueArgs(args routing.Table, what string) (queueArgs, *wire.Error) {
 			return qa, invalid("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined")
 		}
 		qa.dlrk = &s
+	}
+	return qa, nil
+}
+
+// parseTypedQueueArgs is parseQueueArgs for a queue of any type, with the
+// type's own rules (quorum.go).
+func parseTypedQueueArgs(args routing.Table, what string, serverNamed, durable, exclusive, autoDelete, v3 bool) (queueArgs, *wire.Error) {
+	kind, err := queueTypeOf(args, what)
+	if err != nil {
+		return queueArgs{}, err
+	}
+	if serverNamed && kind != classicQueue {
+		return queueArgs{}, serverNamedRefused(kind)
+	}
+	qa, err := parseQueueArgs(args, what)
+	if err != nil {
+		return qa, err
+	}
+	qa.kind = kind
+	if err := checkQueueType(kind, durable, exclusive, autoDelete, args, what); err != nil {
+		return qa, err
+	}
+	switch kind {
+	case quorumQueue:
+		if err := parseQuorumArgs(&qa, args, what, v3); err != nil {
+			return qa, err
+		}
+	case streamQueue:
+		if qa.stream, err = parseStreamArgs(args, what); err != nil {
+			return qa, err
+		}
 	}
 	return qa, nil
 }
@@ -240,4 +288,8 @@ func parseExpiration(s string) (int64, *wire.Error) {
 		return 0, wire.Errorf(wire.PreconditionFailed, "invalid expiration '%s': {value_negative,%d}", s, n)
 	}
 	return n, nil
+}
+
+func inequivalent(arg, what string, received, current any) *wire.Error {
+	return wire.Errorf(wire.PreconditionFailed, "inequivalent arg '%s' for %s: received '%v' but current is '%v'", arg, what, received, current)
 }

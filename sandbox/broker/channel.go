@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/warrenmq/warren/sandbox/broker/clock"
 	"github.com/warrenmq/warren/sandbox/broker/wire"
 )
 
@@ -26,6 +27,8 @@ type channel struct {
 	unacked   []*pending // in delivery-tag order; settled ones are nil'ed out lazily
 	settled   int
 	consumers map[string]*consumer
+	reply     *replyConsumer // direct reply-to (replyto.go)
+	tick      clock.Timer    // the consumer timeout's check (consumer_timeout.go)
 
 	// reader goroutine only
 	prefetch    int32 // per-consumer prefetch for new consumers
@@ -40,6 +43,10 @@ type channel struct {
 	publish     *wire.BasicPublish
 	content     *message
 	bodySize    uint64
+	disk        channelDisk // confirms waiting for the disk (persist_confirm.go)
+	// state is what the reader's own fields above say, for others to read
+	// (the management API): set by publishState (inspect.go)
+	state atomic.Pointer[channelState]
 }
 
 // pending is a delivered, not yet acknowledged message.
@@ -49,6 +56,7 @@ type pending struct {
 	e    *entry
 	cons *consumer // nil for basic.get
 	done bool
+	at   int64 // when it was delivered (the broker's clock, unix ns)
 }
 
 func newChannel(c *conn, id uint16) *channel {
@@ -69,12 +77,16 @@ func (ch *channel) deliver(cons *consumer, e *entry) bool {
 	ch.nextTag++
 	tag := ch.nextTag
 	if !cons.noAck {
-		ch.unacked = append(ch.unacked, &pending{tag: tag, q: cons.q, e: e, cons: cons})
+		ch.unacked = append(ch.unacked, &pending{tag: tag, q: cons.q, e: e, cons: cons, at: ch.conn.s.nowNano()})
 		cons.unacked.Add(1)
 		ch.unackedTotal.Add(1)
+		ch.armTickLocked()
 	}
+	ch.conn.s.observe(MessageEvent{Kind: EventDelivered, VHost: cons.q.v.name, Queue: cons.q.name, ConsumerTag: cons.tag,
+		DeliveryTag: tag, Redelivered: e.redelivered}, e.msg)
 	ch.conn.send(outFrame{ch: ch.id, method: &wire.BasicDeliver{ConsumerTag: cons.tag, DeliveryTag: tag,
-		Redelivered: e.redelivered, Exchange: e.msg.exchange, RoutingKey: e.msg.routingKey}, msg: e.msg})
+		Redelivered: e.redelivered, Exchange: e.msg.exchange, RoutingKey: e.msg.routingKey}, msg: deliveryCounted(e)})
+	ch.traceDelivered(cons.q.name, e)
 	return true
 }
 
@@ -85,11 +97,14 @@ func (ch *channel) deliverGet(q *queue, e *entry, remaining int, noAck bool) {
 	ch.nextTag++
 	tag := ch.nextTag
 	if !noAck {
-		ch.unacked = append(ch.unacked, &pending{tag: tag, q: q, e: e})
+		ch.unacked = append(ch.unacked, &pending{tag: tag, q: q, e: e, at: ch.conn.s.nowNano()})
 		ch.unackedTotal.Add(1)
+		ch.armTickLocked()
 	}
+	ch.conn.s.observe(MessageEvent{Kind: EventDelivered, VHost: q.v.name, Queue: q.name, DeliveryTag: tag, Redelivered: e.redelivered}, e.msg)
 	ch.conn.send(outFrame{ch: ch.id, method: &wire.BasicGetOk{DeliveryTag: tag, Redelivered: e.redelivered,
-		Exchange: e.msg.exchange, RoutingKey: e.msg.routingKey, MessageCount: uint32(remaining)}, msg: e.msg})
+		Exchange: e.msg.exchange, RoutingKey: e.msg.routingKey, MessageCount: uint32(remaining)}, msg: deliveryCounted(e)})
+	ch.traceDelivered(q.name, e)
 }
 
 // take removes and returns the unacked deliveries a basic.ack/nack/reject
@@ -229,9 +244,12 @@ func settle(ps []*pending, ack, requeue bool) {
 		var n int64
 		for _, p := range ps {
 			n += int64(len(p.e.msg.body))
+			p.q.unstore(p.e.msg)
 		}
 		q := ps[0].q
-		q.v.s.memAdd(-n)
+		if q.stream == nil { // a stream keeps what was acked
+			q.v.s.memAdd(-n)
+		}
 		q.kick()
 		return
 	}
@@ -249,8 +267,11 @@ func settle(ps []*pending, ack, requeue bool) {
 			var n int64
 			for _, e := range es {
 				n += int64(len(e.msg.body))
+				q.unstore(e.msg)
 			}
-			q.v.s.memAdd(-n)
+			if q.stream == nil {
+				q.v.s.memAdd(-n)
+			}
 			q.kick()
 			continue
 		}
@@ -271,9 +292,15 @@ func sameQueue(ps []*pending) bool {
 	return true
 }
 
+// cancelConsumers cancels the consumers of a deleted queue.
+func cancelConsumers(cs []*consumer) {
+	for _, c := range cs {
+		c.ch.cancelByServer(c)
+	}
+}
+
 // cancelByServer drops a consumer whose queue was deleted and tells the
-// client (basic.cancel) when it supports consumer_cancel_notify. Called
-// under the queue's lock.
+// client (basic.cancel) when it supports consumer_cancel_notify.
 func (ch *channel) cancelByServer(cons *consumer) {
 	ch.mu.Lock()
 	_, ok := ch.consumers[cons.tag]
@@ -289,6 +316,10 @@ func (ch *channel) cancelByServer(cons *consumer) {
 func (ch *channel) release() {
 	ch.mu.Lock()
 	ch.closed.Store(true)
+	if ch.tick != nil {
+		ch.tick.Stop()
+		ch.tick = nil
+	}
 	cons := make([]*consumer, 0, len(ch.consumers))
 	for _, c := range ch.consumers {
 		cons = append(cons, c)
@@ -298,13 +329,14 @@ func (ch *channel) release() {
 	for _, c := range cons {
 		c.q.removeConsumer(c)
 	}
+	ch.cancelReplyTo("")
 	// requeue after cancelling, so the messages do not come straight back
 	// to this channel
-	settle(ch.takeAll(), false, true)
+	settleAs(ch.takeAll(), false, true, EventRequeued, "channel closed")
 	// so do the deliveries an uncommitted transaction had acked
 	for _, a := range ch.txAcks {
 		releaseRoom(ch, a.ps)
-		settle(a.ps, false, true)
+		settleAs(a.ps, false, true, EventRequeued, "channel closed")
 	}
 	for _, c := range cons {
 		c.q.v.maybeAutoDelete(c.q)
@@ -356,13 +388,16 @@ func (c *conn) handleChannelMethod(id uint16, m wire.Method) {
 		return
 	}
 	if ch.closeSent {
-		// after channel.close, RabbitMQ discards everything but close/close-ok
+		// after channel.close, RabbitMQ discards everything but close/close-ok.
+		// A client's channel.close that crossed ours is answered, but the
+		// channel stays "closing" until the client's close-ok for ours
+		// comes: forgetting it now would make that close-ok a frame on an
+		// unopened channel, and the whole connection would go (504).
 		switch m.(type) {
 		case *wire.ChannelCloseOk:
 			c.removeChannel(id)
 		case *wire.ChannelClose:
 			c.sendMethod(id, &wire.ChannelCloseOk{})
-			c.removeChannel(id)
 		}
 		return
 	}
@@ -405,25 +440,14 @@ func (ch *channel) handle(m wire.Method) *wire.Error {
 	return wire.Errorf(wire.CommandInvalid, "unknown method %s", m.Name())
 }
 
-func (ch *channel) handleChannelClass(m wire.Method) *wire.Error {
-	c := ch.conn
-	switch m := m.(type) {
-	case *wire.ChannelOpen:
-		return wire.Errorf(wire.ChannelError, "second 'channel.open' seen")
-	case *wire.ChannelClose:
-		ch.release()
-		c.removeChannel(ch.id)
-		c.sendMethod(ch.id, &wire.ChannelCloseOk{})
-	case *wire.ChannelCloseOk:
-		// not expected: we sent no channel.close
-	case *wire.ChannelFlow:
-		if !m.Active {
-			return wire.Errorf(wire.NotImplemented, "active=false")
-		}
-		c.sendMethod(ch.id, &wire.ChannelFlowOk{Active: true})
-	case *wire.ChannelFlowOk:
-	default:
-		return wire.Errorf(wire.CommandInvalid, "unexpected method %s", m.Name())
+func (ch *channel) kickConsumers() {
+	ch.mu.Lock()
+	var qs []*queue
+	for _, cons := range ch.consumers {
+		qs = appendQueue(qs, cons.q)
 	}
-	return nil
+	ch.mu.Unlock()
+	for _, q := range qs {
+		q.kick()
+	}
 }

@@ -64,6 +64,27 @@ type conn struct {
 	clientProps routing.Table
 	capCancel   bool // the client understands basic.cancel from the server
 	capBlocked  bool // ... connection.blocked / unblocked
+	// opened is set once connection.open succeeded (access.go): read by
+	// other goroutines (the management API, a vhost's deletion)
+	opened atomic.Pointer[openedConn]
+
+	// handleMu is held by the reader while it handles a frame (not while
+	// it reads one, nor while flow control or the memory alarm hold it):
+	// what another goroutine does as the reader would (a consumer timeout
+	// closing a channel) takes it, so that it never runs in the middle of
+	// one of the client's methods. It comes before every other lock.
+	handleMu sync.Mutex
+	// what Settle (settle.go) compares: bytes read from the socket, bytes
+	// of frames handled, and whether flow control or the alarm holds the
+	// reader
+	got           atomic.Int64
+	handled       atomic.Int64
+	held          atomic.Bool
+	settleWaiters atomic.Int32
+	settleSignal  chan struct{} // cap 1
+	// readMu is held while a read takes bytes from the kernel and counts
+	// them in got, so that Settle never sees them in neither (Linux)
+	readMu sync.Mutex
 
 	mu       sync.Mutex
 	channels map[uint16]*channel
@@ -98,12 +119,13 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return &conn{
 		s: s, nc: nc, id: s.nextConn.Add(1),
 		frameMax: wire.FrameMinSize, channelMax: channelMax,
-		channels:   map[uint16]*channel{},
-		wake:       make(chan struct{}, 1),
-		drained:    make(chan struct{}, 1),
-		writerDone: make(chan struct{}),
-		stopWriter: make(chan struct{}),
-		quit:       make(chan struct{}),
+		channels:     map[uint16]*channel{},
+		wake:         make(chan struct{}, 1),
+		drained:      make(chan struct{}, 1),
+		writerDone:   make(chan struct{}),
+		stopWriter:   make(chan struct{}),
+		quit:         make(chan struct{}),
+		settleSignal: make(chan struct{}, 1),
 	}
 }
 
@@ -297,7 +319,7 @@ func (c *conn) run() (err error) {
 			err = fmt.Errorf("internal error: %v", p)
 		}
 	}()
-	br := bufio.NewReaderSize(c.nc, 64*1024)
+	br := bufio.NewReaderSize(newCountingReader(c), 64*1024)
 	if err := c.handshake(br); err != nil {
 		return err
 	}
@@ -308,6 +330,19 @@ func (c *conn) run() (err error) {
 // deletes the connection's exclusive queues, flushes what is queued and
 // closes the socket.
 func (c *conn) teardown() {
+	c.handleMu.Lock()
+	c.releaseAll()
+	c.handleMu.Unlock()
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.stopOnce.Do(func() { close(c.stopWriter) })
+	<-c.writerDone
+	c.nc.Close()
+}
+
+// releaseAll closes every channel (requeueing unacknowledged messages) and
+// deletes the connection's exclusive queues. Run by the reader; a second
+// call finds nothing left to do.
+func (c *conn) releaseAll() {
 	c.mu.Lock()
 	chans := make([]*channel, 0, len(c.channels))
 	for _, ch := range c.channels {
@@ -321,10 +356,24 @@ func (c *conn) teardown() {
 	if c.vh != nil {
 		c.vh.deleteExclusive(c)
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	c.stopOnce.Do(func() { close(c.stopWriter) })
-	<-c.writerDone
-	c.nc.Close()
+}
+
+// drainTimeout bounds how long a connection closed by its client is read
+// after close-ok, waiting for the client to close the socket (RabbitMQ's
+// CLOSING_TIMEOUT; the heartbeat interval when that is shorter).
+const drainTimeout = 30 * time.Second
+
+// drainUntilClosed reads and discards what the client still sends after
+// close-ok until it closes the socket, as RabbitMQ's reader does in its
+// "closed" state, so that the client's last writes are not answered with
+// a TCP reset. Shutdown cuts the wait short (forceClose's deadline).
+func (c *conn) drainUntilClosed() {
+	d := drainTimeout
+	if hb := time.Duration(c.heartbeat.Load()) * time.Second; hb > 0 && hb < d {
+		d = hb
+	}
+	c.setReadDeadline(time.Now().Add(d))
+	io.Copy(io.Discard, c.nc)
 }
 
 // forceClose closes the connection from the server's side (shutdown):
@@ -354,7 +403,7 @@ func (c *conn) notifyBlocked(on bool) {
 	c.blockedSent = on
 	c.outMu.Unlock()
 	if on {
-		c.sendMethod(0, &wire.ConnectionBlocked{Reason: "low on memory"})
+		c.sendMethod(0, &wire.ConnectionBlocked{Reason: c.s.blockedReason()})
 	} else {
 		c.sendMethod(0, &wire.ConnectionUnblocked{})
 	}
@@ -363,6 +412,7 @@ func (c *conn) notifyBlocked(on bool) {
 // loop reads frames until the connection ends.
 func (c *conn) loop() error {
 	r := c.r
+	c.markHandled(protocolHeaderSize + r.Consumed()) // the handshake
 	hb := time.Duration(c.heartbeat.Load()) * time.Second
 	c.renewDeadline.Store(true)
 	for {
@@ -391,7 +441,8 @@ func (c *conn) loop() error {
 			}
 			return err
 		}
-		done, err := c.handleFrame(f)
+		done, err := c.handleLocked(f)
+		c.markHandled(protocolHeaderSize + r.Consumed())
 		if err != nil || done {
 			return err
 		}
@@ -444,6 +495,14 @@ func (c *conn) closeDeadline() {
 		c.closeBy = time.Now().Add(closeOkTimeout)
 	}
 	c.nc.SetReadDeadline(c.closeBy)
+}
+
+// handleLocked is handleFrame under handleMu, which a panic (run's
+// recover) must not leave held: teardown takes it.
+func (c *conn) handleLocked(f wire.Frame) (done bool, err error) {
+	c.handleMu.Lock()
+	defer c.handleMu.Unlock()
+	return c.handleFrame(f)
 }
 
 // handleFrame dispatches one frame; done reports that the connection is
@@ -524,4 +583,26 @@ func erlangOctets(p []byte) string {
 		b = strconv.AppendUint(b, uint64(o), 10)
 	}
 	return string(append(b, ">>"...))
+}
+
+// waitIfBlocked holds the reader (and so the publisher) while the memory
+// alarm is on, as RabbitMQ blocks a publishing connection.
+func (c *conn) waitIfBlocked() {
+	if !c.s.memAlarm.Load() {
+		return
+	}
+	// RabbitMQ tells a connection it is blocked when it publishes during
+	// the alarm, not before: consumers-only connections never hear of it
+	c.notifyBlocked(true)
+	c.handleMu.Unlock() // the reader is between methods: nothing half done
+	defer c.handleMu.Lock()
+	c.held.Store(true)
+	defer c.held.Store(false)
+	select {
+	case <-c.s.unblockedChan():
+		// the alarm may have cleared before our "blocked" went out: make
+		// sure "unblocked" follows it (a no-op when it already did)
+		c.notifyBlocked(false)
+	case <-c.quit:
+	}
 }

@@ -248,9 +248,9 @@ func TestBlockedPublisherIsHeld(t *testing.T) {
 	}
 	// the queue is drained (from inside: its own connection is held and
 	// it is exclusive): the alarm clears, the publisher goes on
-	s.vhosts["/"].mu.RLock()
-	qq := s.vhosts["/"].queues[q]
-	s.vhosts["/"].mu.RUnlock()
+	s.lookupVHost("/").mu.RLock()
+	qq := s.lookupVHost("/").queues[q]
+	s.lookupVHost("/").mu.RUnlock()
 	qq.purge()
 	select {
 	case b := <-blocked:

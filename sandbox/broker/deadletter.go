@@ -16,26 +16,46 @@ func (v *vhost) deadLetterLocked(dls []deadLetter) {
 	if len(dls) == 0 {
 		return
 	}
-	now := time.Now()
+	now := v.s.now()
 	for len(dls) > 0 {
 		d := dls[0]
 		dls = dls[1:]
 		q := d.q
+		if v.s.onMessage != nil {
+			v.observeDeath(d)
+		}
 		if q.qa.dlx == nil {
+			continue
+		}
+		if q.qa.atLeastOnce {
+			dls = append(dls, v.deadLetterHeld(d, now)...)
 			continue
 		}
 		x := v.exchanges[*q.qa.dlx]
 		if x == nil {
-			continue // RabbitMQ drops the message when the DLX does not exist
+			// RabbitMQ drops the message when the DLX does not exist
+			v.s.observe(MessageEvent{Kind: EventDeadLettered, VHost: v.name, Queue: q.name, Reason: d.reason,
+				Exchange: *q.qa.dlx, RoutingKey: d.e.msg.routingKey}, d.e.msg)
+			continue
 		}
 		m, keys := deadLettered(d.e.msg, q, d.reason, now)
 		queues := v.route(x, keys, m.props.Headers, nil)
+		targets := queues[:0]
 		for _, target := range queues {
 			if isDeadLetterCycle(m.props.Headers, target.name) {
 				v.s.log.Debug("dead-letter cycle: message dropped", "queue", target.name)
 				continue
 			}
-			_, more, _ := target.enqueue(m, -1, now.UnixNano(), nil)
+			targets = append(targets, target)
+		}
+		v.s.observe(MessageEvent{Kind: EventDeadLettered, VHost: v.name, Queue: q.name, Reason: d.reason,
+			Exchange: m.exchange, RoutingKey: m.routingKey, Queues: queueNames(targets)}, m)
+		v.storeLocked(m, targets)
+		for _, target := range targets {
+			ok, more, _ := target.enqueue(m, -1, now.UnixNano(), nil)
+			if !ok {
+				target.unstore(m)
+			}
 			dls = append(dls, more...)
 		}
 	}
@@ -44,8 +64,9 @@ func (v *vhost) deadLetterLocked(dls []deadLetter) {
 // deadLettered returns the copy of m that q dead-letters for reason, and
 // the routing keys to route it with.
 func deadLettered(m *message, q *queue, reason string, now time.Time) (*message, []string) {
-	keys := routingKeys(&message{routingKey: m.routingKey, props: m.props}, nil)
-	nm := &message{exchange: *q.qa.dlx, routingKey: m.routingKey, props: m.props, body: m.body}
+	// the message was routed once: its CC and BCC are valid
+	keys, _ := routingKeys(&message{routingKey: m.routingKey, props: m.props}, nil)
+	nm := &message{exchange: *q.qa.dlx, routingKey: m.routingKey, props: m.props, body: m.body, id: m.id}
 	h := make(routing.Table, len(m.props.Headers)+8)
 	for k, val := range m.props.Headers {
 		h[k] = val
@@ -54,6 +75,9 @@ func deadLettered(m *message, q *queue, reason string, now time.Time) (*message,
 		// RabbitMQ 4 keeps the CC header (3.x dropped it) but routes the
 		// dead letter by x-dead-letter-routing-key alone
 		nm.routingKey = *q.qa.dlrk
+		if q.v.s.v3 {
+			delete(h, "CC")
+		}
 	}
 	rks := make([]any, len(keys))
 	for i, k := range keys {
@@ -122,4 +146,11 @@ func isDeadLetterCycle(h routing.Table, queue string) bool {
 		}
 	}
 	return seen
+}
+
+// deadLetter is a message leaving a queue for its dead-letter exchange.
+type deadLetter struct {
+	q      *queue
+	e      *entry
+	reason string // expired, maxlen, rejected
 }

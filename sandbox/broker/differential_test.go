@@ -111,7 +111,7 @@ func TestRoutingEqualsModel(t *testing.T) {
 	for seed := int64(1); seed <= 500; seed++ {
 		w := newRandomWorld(seed, true)
 		s, _ := New(Options{})
-		v := s.vhosts["/"]
+		v := s.lookupVHost("/")
 		for _, x := range w.topo.Exchanges {
 			if err := v.exchangeDeclare(&wire.ExchangeDeclare{Exchange: x.Name, Type: string(x.Type), Arguments: x.Arguments}); err != nil {
 				t.Fatalf("seed %d: %v", seed, err)

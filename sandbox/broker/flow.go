@@ -97,6 +97,10 @@ func (c *conn) flowWait(q *queue, gate chan struct{}) {
 	seen := q.progress
 	q.mu.Unlock()
 	stall := c.s.flow.stall
+	c.handleMu.Unlock() // the message is routed: nothing half done
+	defer c.handleMu.Lock()
+	c.held.Store(true)
+	defer c.held.Store(false)
 	t := time.NewTimer(stall)
 	defer t.Stop()
 	for {

@@ -30,7 +30,7 @@ func startFlowBroker(t *testing.T, fm flowMarks) *Server {
 // readyDepth is the number of ready messages in queue name of vhost "/".
 func readyDepth(t *testing.T, s *Server, name string) (ready int, bytes int64) {
 	t.Helper()
-	v := s.vhosts["/"]
+	v := s.lookupVHost("/")
 	v.mu.RLock()
 	q := v.queues[name]
 	v.mu.RUnlock()

@@ -16,6 +16,12 @@ import (
 // send.
 func rawOpen(t *testing.T, amqpURL string) *rawConn {
 	t.Helper()
+	return rawOpenWith(t, amqpURL, routing.Table{})
+}
+
+// rawOpenWith is rawOpen with these client properties (capabilities).
+func rawOpenWith(t *testing.T, amqpURL string, clientProps routing.Table) *rawConn {
+	t.Helper()
 	u, err := url.Parse(amqpURL)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +38,7 @@ func rawOpen(t *testing.T, amqpURL string) *rawConn {
 		t.Fatal("no connection.start")
 	}
 	pass, _ := u.User.Password()
-	rc.send(t, &wire.ConnectionStartOk{ClientProperties: routing.Table{}, Mechanism: "PLAIN",
+	rc.send(t, &wire.ConnectionStartOk{ClientProperties: clientProps, Mechanism: "PLAIN",
 		Response: "\x00" + u.User.Username() + "\x00" + pass, Locale: "en_US"})
 	if _, ok := rc.readMethod(t).(*wire.ConnectionTune); !ok {
 		t.Fatal("no connection.tune")

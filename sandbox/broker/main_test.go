@@ -17,15 +17,9 @@ func TestMain(m *testing.M) {
 // stops it when the test ends.
 func startBroker(t testing.TB, opts Options) *Server {
 	t.Helper()
-	s, err := New(opts)
+	s, err := Start(opts)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if !s.ReadyForConnections(5 * time.Second) {
-		t.Fatal("broker not ready")
 	}
 	t.Cleanup(s.Shutdown)
 	return s

@@ -11,6 +11,9 @@ type message struct {
 	routingKey string
 	props      wire.Properties
 	body       []byte
+	pid        uint64       // its id in the data directory's log; 0: in memory only (persist.go)
+	trace      *traceSource // who published it, while its vhost is traced (trace.go)
+	id         uint64       // its id for Options.OnMessage (observe.go); 0 without
 }
 
 // entry is one message's place in one queue.
@@ -21,6 +24,7 @@ type entry struct {
 	expiresAt   int64 // unix nanoseconds; 0 never
 	zeroTTL     bool  // TTL 0: delivered at once to a consumer or expired
 	prio        uint8 // effective priority in a priority queue (x-max-priority)
+	deliveries  int32 // quorum queues: times returned (x-delivery-count)
 }
 
 // before reports whether a goes ahead of b: higher priority first, then

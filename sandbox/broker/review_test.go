@@ -131,7 +131,7 @@ func TestClientThatNeverReadsIsNotBufferedForever(t *testing.T) {
 // and the learner's session down with it.
 func TestInternalErrorClosesOnlyThatConnection(t *testing.T) {
 	s := startBroker(t, Options{})
-	v := s.vhosts["/"]
+	v := s.lookupVHost("/")
 	qa, _ := parseQueueArgs(nil, "broken")
 	v.mu.Lock()
 	v.queues["broken"] = &queue{name: "broken", qa: qa} // no vhost: enqueue dereferences nil

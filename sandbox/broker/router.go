@@ -3,32 +3,9 @@ package broker
 import (
 	"math"
 
+	"github.com/warrenmq/warren/sandbox/broker/wire"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
-
-// binding is one binding of an exchange (its source) to a queue or, for an
-// exchange-to-exchange binding, to another exchange.
-type binding struct {
-	source     string
-	dest       string
-	toExchange bool
-	key        string
-	args       routing.Table
-	argsKey    string         // canonical form of args: bindings differ by their arguments too
-	xmatch     routing.XMatch // headers bindings: parsed x-match
-}
-
-// bindingID identifies a binding as RabbitMQ does: source, destination,
-// routing key and arguments.
-type bindingID struct {
-	source, dest string
-	toExchange   bool
-	key, args    string
-}
-
-func (b *binding) id() bindingID {
-	return bindingID{b.source, b.dest, b.toExchange, b.key, b.argsKey}
-}
 
 // router is an exchange type's matching: which of its bindings a message
 // with this routing key and these headers matches. Kept behind an interface
@@ -52,6 +29,8 @@ func newRouter(kind string) router {
 		return newTopicRouter()
 	case "headers":
 		return &headersRouter{}
+	case federationUpstream:
+		return &federationUpstreamRouter{}
 	}
 	return nil
 }
@@ -117,23 +96,10 @@ func valuesEqual(a, b any) bool {
 }
 
 func number(v any) (float64, bool) {
+	if n, ok := intArg(v); ok {
+		return float64(n), true
+	}
 	switch n := v.(type) {
-	case int8:
-		return float64(n), true
-	case int16:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case uint8:
-		return float64(n), true
-	case uint16:
-		return float64(n), true
-	case uint32:
-		return float64(n), true
 	case uint64:
 		return float64(n), true
 	case float32:
@@ -155,4 +121,54 @@ func text(v any) (string, bool) {
 		return string(s), true
 	}
 	return "", false
+}
+
+// federationUpstream is the exchange type RabbitMQ's exchange federation
+// plugin declares on the upstream broker: a fanout that forwards a message
+// only while it has made fewer hops than x-max-hops and has not been to
+// the downstream already (its x-received-from header says where it has
+// been). RabbitMQ 4.x with the plugin enabled has it; so Warren can be a
+// federation upstream.
+const federationUpstream = "x-federation-upstream"
+
+type federationUpstreamRouter struct {
+	fanoutRouter
+	maxHops            int64
+	downstream, dVhost any // x-downstream-name and -vhost; nil when absent
+}
+
+func (r *federationUpstreamRouter) match(key string, headers routing.Table, dst []*binding) []*binding {
+	if hops, ok := headers["x-received-from"].([]any); ok {
+		if int64(len(hops)) >= r.maxHops {
+			return dst
+		}
+		for _, h := range hops {
+			t, _ := h.(routing.Table)
+			if r.downstream != nil && r.dVhost != nil && valuesEqual(t["cluster-name"], r.downstream) && valuesEqual(t["vhost"], r.dVhost) {
+				return dst
+			}
+		}
+	}
+	return r.fanoutRouter.match(key, headers, dst)
+}
+
+// federationUpstreamArgs validates an x-federation-upstream exchange's
+// arguments as the plugin does: x-max-hops must be there, a long.
+func federationUpstreamArgs(r *federationUpstreamRouter, args routing.Table) *wire.Error {
+	v, ok := args["x-max-hops"]
+	if !ok {
+		return wire.Errorf(wire.PreconditionFailed, "Argument x-max-hops missing")
+	}
+	n, isLong := v.(int32)
+	if !isLong {
+		return wire.Errorf(wire.PreconditionFailed, "Argument x-max-hops must be of type long")
+	}
+	r.maxHops = int64(n)
+	if s, ok := args["x-downstream-name"].(string); ok {
+		r.downstream = s
+	}
+	if s, ok := args["x-downstream-vhost"].(string); ok {
+		r.dVhost = s
+	}
+	return nil
 }

@@ -1,15 +1,19 @@
 package broker
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
-	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/warrenmq/warren/sandbox/broker/clock"
+	"github.com/warrenmq/warren/sandbox/definitions"
 )
 
 // Product and Version are what the broker says it is in connection.start's
@@ -29,8 +33,22 @@ type Options struct {
 	// Users maps user names to passwords; {"guest": "guest"} by default.
 	// As in RabbitMQ, "guest" may only connect from a loopback address.
 	Users map[string]string
-	// VHosts are the virtual hosts; {"/"} by default.
+	// VHosts are the virtual hosts; {"/"} by default. The users of Users
+	// are administrators with every permission on every one of them (a
+	// sandbox's default); for finer access give Definitions, or use
+	// PutUser and SetPermission (access.go).
 	VHosts []string
+	// Definitions, when set, are loaded at New as RabbitMQ loads a
+	// definitions file at boot: users (with their hashes and tags),
+	// vhosts, permissions, exchanges, queues and bindings. Users and
+	// VHosts are added to them; guest:guest is added only when neither
+	// names a user.
+	Definitions *definitions.Definitions
+	// TLS, when set, makes the broker also serve amqps (AMQP inside TLS)
+	// on TLSListen, "127.0.0.1:5671" by default (tls.go). It needs a
+	// certificate.
+	TLS       *tls.Config
+	TLSListen string
 	// Logger receives connection and error events; slog's discard handler
 	// by default.
 	Logger *slog.Logger
@@ -38,16 +56,57 @@ type Options struct {
 	// queues above which publishing connections are blocked
 	// (connection.blocked); 0 means no limit.
 	MemoryHighWatermark int64
+	// VMMemoryHighWatermark is RabbitMQ's vm_memory_high_watermark: the
+	// process's memory use above which publishers are blocked too. A
+	// value in (0, 1) is a fraction of the memory limit (the cgroup's
+	// limit, else the RAM: see MemoryLimit), 1 or more an absolute number
+	// of bytes; 0 is the default, DefaultVMMemoryHighWatermark (0.4);
+	// negative turns the alarm off.
+	VMMemoryHighWatermark float64
+	// DataDir, when set, is where durable exchanges, queues and bindings
+	// and the persistent messages of durable queues are kept, so that they
+	// survive a restart (persist.go). Empty: nothing touches the disk.
+	DataDir string
+	// Clock is where the broker reads the time and sets its timers:
+	// message TTLs (x-message-ttl, expiration), x-expires, the consumer
+	// timeout, at-least-once dead-lettering's retries, stream retention
+	// by x-max-age and the x-death times. clock.Real when nil; a test
+	// gives a *clock.Virtual to move time by hand. Heartbeats, the
+	// handshake's and close-ok's timeouts and flow control's stall
+	// detection stay on the wall clock: they are about the network and
+	// the peer, which runs in real time.
+	Clock clock.Clock
+	// ConsumerTimeout is RabbitMQ's consumer_timeout: a channel whose
+	// oldest unacknowledged delivery is older than this is closed with
+	// 406 PRECONDITION_FAILED (its deliveries go back to their queues),
+	// unless the delivery's queue sets its own x-consumer-timeout. 0 is
+	// RabbitMQ's default, 30 minutes; negative: no timeout. As in
+	// RabbitMQ, it is checked once a minute (consumer_timeout.go).
+	ConsumerTimeout time.Duration
+	// OnMessage, when set, is told what happens to every message
+	// (observe.go): for a test library's message history. It is called
+	// under the broker's locks and must return quickly.
+	OnMessage func(MessageEvent)
+	// Version is the RabbitMQ version whose behaviour to follow where
+	// 3.13 and 4.x differ (version.go): "" is 4.x (Version); "3.13.7"
+	// (any 3.x) gives a quorum queue no default x-delivery-limit and
+	// drops the CC header of a message dead-lettered with
+	// x-dead-letter-routing-key, as 3.x did. connection.start says it.
+	Version string
 }
 
 // Server is an embedded AMQP 0-9-1 broker.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	vhosts map[string]*vhost
+	opts Options
+	log  *slog.Logger
+
+	accessMu sync.Mutex                  // serialises changes to access
+	access   atomic.Pointer[accessState] // users, vhosts, permissions (access.go)
+	kept     exportable                  // guarded by accessMu (definitions.go)
 
 	mu       sync.Mutex
 	ln       net.Listener
+	tlsLn    net.Listener // amqps (tls.go); nil without TLS
 	conns    map[*conn]struct{}
 	started  bool
 	shutdown bool
@@ -59,22 +118,45 @@ type Server struct {
 	alarmMu   sync.Mutex
 	unblocked chan struct{} // closed when the memory alarm clears
 	nextConn  atomic.Uint64
-	flow      flowMarks // publisher flow control thresholds (flow.go)
+	flow      flowMarks   // publisher flow control thresholds (flow.go)
+	clock     clock.Clock // Options.Clock: every TTL and timeout (see there)
+	onMessage func(MessageEvent)
+	// failure injection (inject.go)
+	injectNacks atomic.Int64
+	forcedBlock atomic.Bool
+	blockReason atomic.Pointer[string] // BlockPublishers' reason
+	nextMsgID   atomic.Uint64          // message ids for onMessage
+	v3          bool                   // Options.Version is a 3.x
+	disk        *diskState             // the data directory; nil without Options.DataDir
+
+	vmWatermark int64         // bytes; 0: no process memory alarm (memory.go)
+	vmOver      atomic.Bool   // the process uses more than vmWatermark
+	vmUsed      atomic.Int64  // its use at the last look
+	memStop     chan struct{} // stops the memory monitor
 }
+
+// now is the broker's time (Options.Clock).
+func (s *Server) now() time.Time { return s.clock.Now() }
+
+// nowNano is now in unix nanoseconds, as expiry times are kept.
+func (s *Server) nowNano() int64 { return s.clock.Now().UnixNano() }
 
 // New validates the options and returns a Server that is not yet listening.
 func New(opts Options) (*Server, error) {
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"
 	}
-	if len(opts.Users) == 0 {
+	if len(opts.Users) == 0 && (opts.Definitions == nil || len(opts.Definitions.Users) == 0) {
 		opts.Users = map[string]string{"guest": "guest"}
 	}
-	if len(opts.VHosts) == 0 {
+	if len(opts.VHosts) == 0 && (opts.Definitions == nil || len(opts.Definitions.VHosts) == 0) {
 		opts.VHosts = []string{"/"}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real
 	}
 	if opts.MemoryHighWatermark < 0 {
 		return nil, fmt.Errorf("broker: MemoryHighWatermark %d is negative: use 0 for no limit", opts.MemoryHighWatermark)
@@ -82,15 +164,37 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts:      opts,
 		log:       opts.Logger,
-		vhosts:    map[string]*vhost{},
 		conns:     map[*conn]struct{}{},
 		ready:     make(chan struct{}),
 		unblocked: make(chan struct{}),
 		flow:      defaultFlowMarks(),
+		clock:     opts.Clock,
+		onMessage: opts.OnMessage,
+		v3:        strings.HasPrefix(opts.Version, "3."),
 	}
 	close(s.unblocked)
-	for _, name := range opts.VHosts {
-		s.vhosts[name] = newVHost(s, name)
+	s.access.Store(&accessState{users: map[string]*userEntry{}, vhosts: map[string]*vhost{}, perms: map[permKey]*permEntry{}})
+	if err := s.loadInitial(); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	return s, nil
+}
+
+// Start is New, then Server.Start, then ReadyForConnections: the one way
+// Warren's commands and tests start an embedded broker. With the zero
+// Options it listens on an ephemeral loopback port with the user guest;
+// URL says where. The caller stops it with Shutdown.
+func Start(opts Options) (*Server, error) {
+	s, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(); err != nil {
+		return nil, err
+	}
+	if !s.ReadyForConnections(5 * time.Second) {
+		s.Shutdown()
+		return nil, fmt.Errorf("broker: listening on %s but not ready for connections within 5s", s.Addr())
 	}
 	return s, nil
 }
@@ -106,12 +210,45 @@ func (s *Server) Start() error {
 	if s.started {
 		return errors.New("broker: already started")
 	}
+	// the data directory is read without s.mu: recovering a long queue
+	// may raise the memory alarm, which takes it
+	s.started = true
+	s.mu.Unlock()
+	err := s.openDisk()
+	s.mu.Lock()
+	if err == nil && s.shutdown {
+		s.closeDisk()
+		err = errors.New("broker: Shutdown during Start")
+	}
+	if err != nil {
+		s.started = false
+		s.disk = nil
+		return err
+	}
 	ln, err := net.Listen("tcp", s.opts.Listen)
 	if err != nil {
+		s.closeDisk()
+		s.disk = nil
 		return fmt.Errorf("broker: listen on %s: %w", s.opts.Listen, err)
 	}
 	s.ln = ln
+	if err := s.startTLS(); err != nil {
+		ln.Close()
+		s.ln = nil
+		s.closeDisk()
+		s.disk = nil
+		s.started = false
+		return err
+	}
 	s.started = true
+	var how string
+	s.vmWatermark, how = vmWatermark(s.opts.VMMemoryHighWatermark)
+	if s.vmWatermark > 0 {
+		s.memStop = make(chan struct{})
+		s.wg.Add(1)
+		go s.memoryMonitor(s.memStop)
+	}
+	s.log.Info("memory high watermark", "bytes", s.vmWatermark, "set", how)
 	s.wg.Add(1)
 	go s.acceptLoop(ln)
 	close(s.ready)
@@ -187,17 +324,8 @@ func (s *Server) URL() string {
 	if addr == nil {
 		return ""
 	}
-	names := make([]string, 0, len(s.opts.Users))
-	for n := range s.opts.Users {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	user := names[0]
-	if _, ok := s.opts.Users["guest"]; ok {
-		user = "guest"
-	}
-	u := url.URL{Scheme: "amqp", User: url.UserPassword(user, s.opts.Users[user]), Host: addr.String(), Path: "/"}
-	if vh := s.opts.VHosts[0]; vh != "/" {
+	u := url.URL{Scheme: "amqp", User: s.urlUser(), Host: addr.String(), Path: "/"}
+	if vh := s.firstVHost(); vh != "/" {
 		u.Path = "/" + url.PathEscape(vh)
 		u.RawPath = u.Path
 	}
@@ -228,6 +356,9 @@ func (s *Server) Shutdown() {
 		return
 	}
 	s.shutdown = true
+	if s.tlsLn != nil {
+		s.tlsLn.Close()
+	}
 	if s.ln != nil {
 		s.ln.Close()
 	}
@@ -239,11 +370,27 @@ func (s *Server) Shutdown() {
 	for _, c := range conns {
 		c.forceClose(320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'")
 	}
-	for _, v := range s.vhosts {
+	for _, v := range s.access.Load().vhosts {
 		v.stopTimers()
+		v.stopTracing()
+	}
+	if s.memStop != nil {
+		close(s.memStop)
 	}
 	s.wg.Wait()
+	s.closeDisk()
 	s.log.Info("broker stopped")
+}
+
+// connList returns the connections, in no order.
+func (s *Server) connList() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		l = append(l, c)
+	}
+	return l
 }
 
 func (s *Server) removeConn(c *conn) {
@@ -252,10 +399,11 @@ func (s *Server) removeConn(c *conn) {
 	s.mu.Unlock()
 }
 
-// goTimer runs f after d unless the server has shut down; the callback is
-// counted in the server's WaitGroup so Shutdown waits for it.
-func (s *Server) goTimer(d time.Duration, f func()) *time.Timer {
-	return time.AfterFunc(d, func() {
+// goTimer runs f after d on the broker's clock unless the server has
+// shut down; the callback is counted in the server's WaitGroup so
+// Shutdown waits for it.
+func (s *Server) goTimer(d time.Duration, f func()) clock.Timer {
+	return s.clock.AfterFunc(d, func() {
 		s.mu.Lock()
 		if s.shutdown {
 			s.mu.Unlock()
@@ -276,22 +424,29 @@ func (s *Server) memAdd(n int64) {
 	if hw == 0 {
 		return
 	}
-	if over := total > hw; over != s.memAlarm.Load() {
+	if over := total > hw || s.vmOver.Load() || s.forcedBlock.Load(); over != s.memAlarm.Load() {
 		s.setAlarm(over)
 	}
+}
+
+// alarmWanted reports whether either watermark is exceeded: the bodies
+// held (Options.MemoryHighWatermark) or the process's memory (memory.go).
+func (s *Server) alarmWanted() bool {
+	hw := s.opts.MemoryHighWatermark
+	return (hw > 0 && s.memBytes.Load() > hw) || s.vmOver.Load() || s.forcedBlock.Load()
 }
 
 func (s *Server) setAlarm(on bool) {
 	s.alarmMu.Lock()
 	defer s.alarmMu.Unlock()
-	over := s.memBytes.Load() > s.opts.MemoryHighWatermark
-	if over != on || s.memAlarm.Load() == on {
+	if s.alarmWanted() != on || s.memAlarm.Load() == on {
 		return
 	}
 	s.memAlarm.Store(on)
 	if on {
 		s.unblocked = make(chan struct{})
-		s.log.Warn("memory high watermark exceeded: blocking publishers", "bytes", s.memBytes.Load(), "watermark", s.opts.MemoryHighWatermark)
+		s.log.Warn("memory high watermark exceeded: blocking publishers", "message_bytes", s.memBytes.Load(), "watermark", s.opts.MemoryHighWatermark,
+			"process_bytes", s.vmUsed.Load(), "vm_watermark", s.vmWatermark)
 	} else {
 		close(s.unblocked)
 		s.log.Info("memory alarm cleared: unblocking publishers")

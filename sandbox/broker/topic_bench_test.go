@@ -20,7 +20,7 @@ func BenchmarkTopicRoute(b *testing.B) {
 	for _, n := range []int{10, 100_000} {
 		b.Run(fmt.Sprintf("bindings=%d", n), func(b *testing.B) {
 			s, _ := New(Options{})
-			v := s.vhosts["/"]
+			v := s.lookupVHost("/")
 			v.exchangeDeclare(&wire.ExchangeDeclare{Exchange: "t", Type: "topic"})
 			v.queueDeclare(nil, "hit", false, false, false, false, false, nil)
 			v.queueDeclare(nil, "other", false, false, false, false, false, nil)

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/binary"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/warrenmq/warren/sandbox/routing"
@@ -12,9 +13,10 @@ import (
 // first short read (or bad table) is kept in err, and every later read
 // returns a zero value, so generated code needs no error check per field.
 type decoder struct {
-	b   []byte
-	off int
-	err error
+	b       []byte
+	off     int
+	err     error
+	badUTF8 bool // a shortstr was not valid UTF-8 (ParseMethod refuses it)
 }
 
 // errTruncated marks a payload that ended inside a field; the caller turns
@@ -94,6 +96,9 @@ func (d *decoder) shortstr() string {
 	}
 	s := bytesString(d.b[d.off : d.off+n])
 	d.off += n
+	if !d.badUTF8 && !utf8.ValidString(s) {
+		d.badUTF8 = true
+	}
 	return s
 }
 

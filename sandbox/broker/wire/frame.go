@@ -34,7 +34,12 @@ type Reader struct {
 	br       *bufio.Reader
 	frameMax uint32
 	slab     []byte
+	consumed int64 // bytes of the frames returned so far
 }
+
+// Consumed is how many bytes the frames ReadFrame returned so far took,
+// headers and frame-end octets included.
+func (r *Reader) Consumed() int64 { return r.consumed }
 
 // NewReader returns a Reader over r. frameMax is the negotiated frame_max
 // (frame header and frame-end included, as in connection.tune); 0 means
@@ -105,6 +110,7 @@ func (r *Reader) ReadFrame() (Frame, error) {
 	default:
 		return Frame{}, frameError(f.Type, f.Payload, "unknown_frame")
 	}
+	r.consumed += int64(size) + frameOverhead
 	return f, nil
 }
 

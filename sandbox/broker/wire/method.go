@@ -56,6 +56,14 @@ func ParseMethod(payload []byte) (Method, error) {
 		e.ClassID, e.MethodID = classID, methodID
 		return nil, e
 	}
+	if _, publish := m.(*BasicPublish); d.badUTF8 && !publish {
+		// RabbitMQ validates the short strings of every method but
+		// basic.publish, which its reader decodes on a fast path: a
+		// name or consumer tag that is not UTF-8 closes the connection
+		e := Errorf(FrameError, "Malformed UTF-8 in shortstr")
+		e.ClassID, e.MethodID = classID, methodID
+		return nil, e
+	}
 	return m, nil
 }
 

@@ -10,10 +10,14 @@ import (
 )
 
 // Limits that keep a hostile field table from exhausting the stack or the
-// heap; the same bounds amqp091-go applies. Real tables (headers, queue
-// arguments, x-death) are a few levels deep and a few dozen entries wide.
+// heap. RabbitMQ decodes tables nested 18,000 deep (a frame of 128 KiB
+// holds about 21,000 levels), so the depth bound only refuses what could
+// not be decoded safely: 65,536 levels of recursion are a few MiB of
+// goroutine stack, and no frame a client can send nests deeper than
+// frame_max / 5 bytes. (amqp091-go's reader stops at 32: a consumer using
+// it cannot read what RabbitMQ and Warren deliver past that.)
 const (
-	maxFieldDepth        = 32
+	maxFieldDepth        = 1 << 16
 	maxContainerElements = 8192
 	tableSizeFieldLength = 4
 )
@@ -186,7 +190,12 @@ func appendTable(dst []byte, t map[string]any, depth int) ([]byte, error) {
 		var err error
 		dst, err = appendField(dst, v, depth)
 		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("field table key %q: %w", k, err)
+			firstErr = err
+			if depth == 0 {
+				// named once, at the top: wrapping at every level would
+				// make a deeply nested table's error quadratic to build
+				firstErr = fmt.Errorf("field table key %q: %w", k, err)
+			}
 		}
 	}
 	binary.BigEndian.PutUint32(dst[start:], uint32(len(dst)-start-tableSizeFieldLength))

@@ -94,11 +94,15 @@ func TestEmptyTable(t *testing.T) {
 }
 
 func TestReadTableRejects(t *testing.T) {
-	// 40 tables nested by hand, since AppendTable refuses to write them.
-	deep := []byte{0, 0, 0, 0}
-	for i := 0; i < 40; i++ {
-		inner := append([]byte{1, 'k', 'F'}, deep...)
-		deep = append(binary.BigEndian.AppendUint32(nil, uint32(len(inner))), inner...)
+	// one level more than maxFieldDepth, nested by hand (AppendTable
+	// refuses to write them): each level is its size, then k: 'F', then
+	// the next level, down to an empty table
+	var deep []byte
+	for level := maxFieldDepth + 1; level >= 0; level-- {
+		deep = binary.BigEndian.AppendUint32(deep, uint32(7*level))
+		if level > 0 {
+			deep = append(deep, 1, 'k', 'F')
+		}
 	}
 	tests := []struct {
 		name string
@@ -111,7 +115,7 @@ func TestReadTableRejects(t *testing.T) {
 		{"int32 cut short", []byte{0, 0, 0, 5, 1, 'k', 'I', 0, 0}},
 		{"string longer than the table", []byte{0, 0, 0, 8, 1, 'k', 'S', 0, 0, 0, 9, 'a'}},
 		{"array longer than the table", []byte{0, 0, 0, 8, 1, 'k', 'A', 0, 0, 0, 9, 'V'}},
-		{"nested 40 deep", deep},
+		{"nested past maxFieldDepth", deep},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,5 +161,29 @@ func TestAppendTableReportsUnsupportedTypes(t *testing.T) {
 	got, _, rerr := ReadTable(b)
 	if rerr != nil || len(got) != 1 || got["ch"] != nil {
 		t.Fatalf("fallback encoding is not a well-formed void: %v %v", got, rerr)
+	}
+}
+
+// RabbitMQ decodes header tables nested 18,000 deep; so does the codec.
+func TestReadTableTakesRabbitMQsDepth(t *testing.T) {
+	var deep []byte
+	for level := 18000; level >= 0; level-- {
+		deep = binary.BigEndian.AppendUint32(deep, uint32(7*level))
+		if level > 0 {
+			deep = append(deep, 1, 'k', 'F')
+		}
+	}
+	tab, _, err := ReadTable(deep)
+	if err != nil {
+		t.Fatalf("18,000 levels: %v", err)
+	}
+	n := 0
+	for tab != nil {
+		next, _ := tab["k"].(routing.Table)
+		tab = next
+		n++
+	}
+	if n != 18001 {
+		t.Fatalf("read back %d levels, want 18,001 tables", n)
 	}
 }

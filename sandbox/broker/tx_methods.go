@@ -24,6 +24,7 @@ func (ch *channel) handleTx(m wire.Method) *wire.Error {
 			return wire.Errorf(wire.PreconditionFailed, "cannot switch from confirm to tx mode")
 		}
 		ch.tx = true
+		ch.publishState()
 		c.sendMethod(ch.id, &wire.TxSelectOk{})
 	case *wire.TxCommit:
 		if !ch.tx {
@@ -45,11 +46,12 @@ func (ch *channel) handleTx(m wire.Method) *wire.Error {
 		}
 		for _, a := range acks {
 			releaseRoom(ch, a.ps)
-			settle(a.ps, a.ack, a.requeue)
+			settleAs(a.ps, a.ack, a.requeue, settledKind(a.ack), "")
 		}
 		if len(acks) > 0 && ch.globalPrefetch.Load() > 0 {
 			ch.kickConsumers() // the room is the channel's
 		}
+		ch.syncDisk() // commit-ok once the transaction's persistent messages are on disk
 		c.sendMethod(ch.id, &wire.TxCommitOk{})
 	case *wire.TxRollback:
 		if !ch.tx {

@@ -1,9 +1,7 @@
 package broker
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"time"
+	"errors"
 
 	"github.com/warrenmq/warren/sandbox/broker/wire"
 	"github.com/warrenmq/warren/sandbox/routing"
@@ -12,12 +10,6 @@ import (
 // maxMessageSize is the largest body accepted (RabbitMQ 4's default
 // max_message_size, 16 MiB).
 const maxMessageSize = 16 << 20
-
-func consumerTag() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return "amq.ctag-" + base64.RawURLEncoding.EncodeToString(b[:])
-}
 
 // handleBasic runs the basic class.
 func (ch *channel) handleBasic(m wire.Method) *wire.Error {
@@ -32,6 +24,7 @@ func (ch *channel) handleBasic(m wire.Method) *wire.Error {
 			ch.globalPrefetch.Store(int32(m.PrefetchCount))
 		} else {
 			ch.prefetch = int32(m.PrefetchCount)
+			ch.publishState()
 		}
 		c.sendMethod(ch.id, &wire.BasicQosOk{})
 		if m.Global {
@@ -40,6 +33,12 @@ func (ch *channel) handleBasic(m wire.Method) *wire.Error {
 	case *wire.BasicConsume:
 		return ch.consume(m)
 	case *wire.BasicCancel:
+		if ch.cancelReplyTo(m.ConsumerTag) {
+			if !m.NoWait {
+				c.sendMethod(ch.id, &wire.BasicCancelOk{ConsumerTag: m.ConsumerTag})
+			}
+			return nil
+		}
 		ch.mu.Lock()
 		cons := ch.consumers[m.ConsumerTag]
 		if cons != nil {
@@ -49,12 +48,13 @@ func (ch *channel) handleBasic(m wire.Method) *wire.Error {
 		ch.mu.Unlock()
 		if cons != nil {
 			cons.q.removeConsumer(cons)
+			// an auto-delete queue that lost its last consumer is gone
+			// before cancel-ok, as in RabbitMQ: a client that declares it
+			// passively after the cancel-ok must get 404
+			v.maybeAutoDelete(cons.q)
 		}
 		if !m.NoWait {
 			c.sendMethod(ch.id, &wire.BasicCancelOk{ConsumerTag: m.ConsumerTag})
-		}
-		if cons != nil {
-			v.maybeAutoDelete(cons.q)
 		}
 	case *wire.BasicPublish:
 		if m.Immediate {
@@ -62,19 +62,18 @@ func (ch *channel) handleBasic(m wire.Method) *wire.Error {
 		}
 		ch.publish = m
 	case *wire.BasicGet:
-		name, err := ch.queueName(m.Queue)
-		if err != nil {
-			return err
-		}
-		q, err := v.lookupQueue(c, name)
+		q, err := ch.lookupNotStream(m.Queue, "basic.get")
 		if err != nil {
 			return err
 		}
 		v.mu.RLock()
-		e, remaining, dls := q.get(time.Now().UnixNano())
+		e, remaining, dls := q.get(v.s.nowNano())
 		if e != nil {
 			if m.NoAck {
 				v.s.memAdd(-int64(len(e.msg.body)))
+				q.unstore(e.msg)
+			} else {
+				q.delivered(e.msg)
 			}
 			ch.deliverGet(q, e, remaining, m.NoAck)
 		} else {
@@ -92,40 +91,30 @@ func (ch *channel) handleBasic(m wire.Method) *wire.Error {
 		if !m.Requeue {
 			return wire.Errorf(wire.NotImplemented, "requeue=false")
 		}
-		settle(ch.takeAll(), false, true)
+		settleAs(ch.takeAll(), false, true, EventRequeued, "basic.recover")
 		c.sendMethod(ch.id, &wire.BasicRecoverOk{})
 	case *wire.BasicRecoverAsync:
 		if !m.Requeue {
 			return wire.Errorf(wire.NotImplemented, "requeue=false")
 		}
-		settle(ch.takeAll(), false, true)
+		settleAs(ch.takeAll(), false, true, EventRequeued, "basic.recover")
 	default:
 		return wire.Errorf(wire.CommandInvalid, "unexpected method %s", m.Name())
 	}
 	return nil
 }
 
-func (ch *channel) kickConsumers() {
-	ch.mu.Lock()
-	var qs []*queue
-	for _, cons := range ch.consumers {
-		qs = appendQueue(qs, cons.q)
-	}
-	ch.mu.Unlock()
-	for _, q := range qs {
-		q.kick()
-	}
-}
-
 func (ch *channel) consume(m *wire.BasicConsume) *wire.Error {
 	c := ch.conn
-	name, err := ch.queueName(m.Queue)
+	if m.Queue == replyToQueue {
+		return ch.consumeReplyTo(m)
+	}
+	q, err := ch.lookupQueueFor(m.Queue, Read)
 	if err != nil {
 		return err
 	}
-	q, err := c.vh.lookupQueue(c, name)
-	if err != nil {
-		return err
+	if q.qa.kind != classicQueue && ch.globalPrefetch.Load() > 0 {
+		return noGlobalQos(c.vh.queueRes(q.name))
 	}
 	tag := m.ConsumerTag
 	if tag == "" {
@@ -138,10 +127,14 @@ func (ch *channel) consume(m *wire.BasicConsume) *wire.Error {
 		return wire.Errorf(wire.NotAllowed, "attempt to reuse consumer tag '%s'", tag)
 	}
 	cons := &consumer{tag: tag, ch: ch, q: q, noAck: m.NoAck, exclusive: m.Exclusive, prefetch: ch.prefetch}
-	if v, ok := m.Arguments["x-priority"]; ok {
+	if q.stream != nil {
+		if cons.offset, err = ch.checkStreamConsumer(q, m); err != nil {
+			return err
+		}
+	} else if v, ok := m.Arguments["x-priority"]; ok {
 		p, isInt := intArg(v)
 		if !isInt {
-			return wire.Errorf(wire.PreconditionFailed, "invalid arg 'x-priority' for %s: {unacceptable_type,%s}", c.vh.queueRes(name), routing.TypeName(v))
+			return wire.Errorf(wire.PreconditionFailed, "invalid arg 'x-priority' for %s: {unacceptable_type,%s}", c.vh.queueRes(q.name), routing.TypeName(v))
 		}
 		cons.priority = p
 	}
@@ -190,7 +183,7 @@ func (ch *channel) ack(tag uint64, multiple, ack, requeue bool) *wire.Error {
 	if !ok {
 		return wire.Errorf(wire.PreconditionFailed, "unknown delivery tag %d", tag)
 	}
-	settle(ps, ack, requeue)
+	settleAs(ps, ack, requeue, settledKind(ack), "")
 	if ch.globalPrefetch.Load() > 0 {
 		// the room is the channel's: any of its consumers may use it
 		ch.kickConsumers()
@@ -216,7 +209,11 @@ func (ch *channel) handleContent(f wire.Frame) {
 		}
 		classID, size, props, err := wire.ParseContentHeader(f.Payload)
 		if err != nil {
-			c.connectionError(wire.Errorf(wire.FrameError, "%v", err), 60, 40)
+			var we *wire.Error
+			if !errors.As(err, &we) {
+				we = wire.Errorf(wire.FrameError, "%v", err)
+			}
+			c.connectionError(we, 60, 40) // one reply-text prefix, not two
 			return
 		}
 		if classID != 60 {
@@ -268,8 +265,16 @@ func (ch *channel) completePublish() {
 	c := ch.conn
 	pub, m := ch.publish, ch.content
 	ch.publish, ch.content = nil, nil
-	if m.props.UserID != "" && m.props.UserID != c.user {
+	if err := c.allowed("exchange", pub.Exchange, Write); err != nil {
+		c.channelError(ch, err, pub)
+		return
+	}
+	if m.props.UserID != "" && m.props.UserID != c.user && !c.s.HasTag(c.user, TagImpersonator) {
 		c.channelError(ch, wire.Errorf(wire.PreconditionFailed, "user_id property set to '%s' but authenticated user was '%s'", m.props.UserID, c.user), pub)
+		return
+	}
+	if err := ch.rewriteReplyTo(m); err != nil {
+		c.channelError(ch, err, pub)
 		return
 	}
 	if ch.tx {
@@ -295,18 +300,31 @@ func (ch *channel) completePublish() {
 // for a transaction's commit); the returned hold says what to wait for.
 func (ch *channel) route(pub *wire.BasicPublish, m *message, from *conn) flowHold {
 	c := ch.conn
+	if ch.confirm && c.s.injectedNack() {
+		// a failure a test asked for (inject.go): refused, not routed
+		c.s.observe(MessageEvent{Kind: EventRefused, VHost: c.vh.name, Reason: "NackPublishes"}, m)
+		ch.publishSeq++
+		ch.nacked = true
+		c.sendMethod(ch.id, &wire.BasicNack{DeliveryTag: ch.publishSeq})
+		return flowHold{}
+	}
+	m.trace = ch.traceSourceFor()
 	routed, rejected, hold, err := c.vh.publish(pub.Exchange, m, from)
 	if err != nil {
 		c.channelError(ch, err, pub)
 		return flowHold{}
 	}
 	if !routed && pub.Mandatory {
+		c.s.observe(MessageEvent{Kind: EventReturned, VHost: c.vh.name, Reason: "312 NO_ROUTE"}, m)
 		c.outBytes.Add(int64(len(m.body))) // the writer takes it off (waitForWriter)
 		c.send(outFrame{ch: ch.id, method: &wire.BasicReturn{ReplyCode: wire.NoRoute, ReplyText: "NO_ROUTE",
 			Exchange: pub.Exchange, RoutingKey: pub.RoutingKey}, msg: m})
 	}
 	if ch.confirm {
 		ch.publishSeq++
+		if ch.confirmAfterDisk(m, rejected) {
+			return hold
+		}
 		switch {
 		case rejected:
 			ch.nacked = true
@@ -317,23 +335,8 @@ func (ch *channel) route(pub *wire.BasicPublish, m *message, from *conn) flowHol
 			c.sendConfirm(ch.id, ch.publishSeq)
 		}
 	}
+	if m.pid != 0 {
+		c.s.disk.st.Throttle() // at the disk's pace, not memory's
+	}
 	return hold
-}
-
-// waitIfBlocked holds the reader (and so the publisher) while the memory
-// alarm is on, as RabbitMQ blocks a publishing connection.
-func (c *conn) waitIfBlocked() {
-	if !c.s.memAlarm.Load() {
-		return
-	}
-	// RabbitMQ tells a connection it is blocked when it publishes during
-	// the alarm, not before: consumers-only connections never hear of it
-	c.notifyBlocked(true)
-	select {
-	case <-c.s.unblockedChan():
-		// the alarm may have cleared before our "blocked" went out: make
-		// sure "unblocked" follows it (a no-op when it already did)
-		c.notifyBlocked(false)
-	case <-c.quit:
-	}
 }

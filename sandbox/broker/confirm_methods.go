@@ -14,6 +14,7 @@ func (ch *channel) handleConfirm(m wire.Method) *wire.Error {
 		return wire.Errorf(wire.PreconditionFailed, "cannot switch from tx to confirm mode")
 	}
 	ch.confirm = true
+	ch.publishState()
 	if !sel.Nowait {
 		ch.conn.sendMethod(ch.id, &wire.ConfirmSelectOk{})
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/warrenmq/warren/sandbox/broker/wire"
+	"github.com/warrenmq/warren/sandbox/definitions"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
 
@@ -24,7 +25,7 @@ var errHandshake = errors.New("handshake failed")
 func (c *conn) serverProperties() routing.Table {
 	return routing.Table{
 		"product":      Product,
-		"version":      Version,
+		"version":      c.s.version(),
 		"platform":     "Go",
 		"copyright":    "Warren: an embedded broker for learning AMQP 0-9-1",
 		"information":  "In-memory; follows RabbitMQ 4.x semantics",
@@ -114,11 +115,10 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	if !ok {
 		return c.handshakeError(wire.Errorf(wire.CommandInvalid, "expected 'connection.open', got '%s'", m.Name()))
 	}
-	vh := c.s.vhosts[op.VirtualHost]
-	if vh == nil {
-		return c.handshakeError(wire.Errorf(wire.NotAllowed, "vhost %s not found", op.VirtualHost))
+	if err := c.openVHost(op.VirtualHost, so.Mechanism); err != nil {
+		return c.handshakeError(err)
 	}
-	c.vh = vh
+	vh := c.vh
 	c.sendMethod(0, &wire.ConnectionOpenOk{})
 	c.setReadDeadline(time.Time{})
 	c.s.log.Debug("connection opened", "conn", c.id, "remote", c.nc.RemoteAddr().String(), "user", user, "vhost", vh.name)
@@ -197,11 +197,13 @@ func (c *conn) handshakeError(e *wire.Error) error {
 // refuse says why a login is refused ("" when it is not). The client only
 // ever hears RabbitMQ's generic refusal; the log says why.
 func (c *conn) refuse(user, pass string) string {
-	want, ok := c.s.opts.Users[user]
+	u, ok := c.s.LookupUser(user)
 	switch {
 	case !ok:
 		return "no such user"
-	case want != pass:
+	case u.PasswordHash == "":
+		return "the user has no password (no password login)"
+	case !definitions.CheckPassword(u.PasswordHash, u.HashingAlgorithm, pass):
 		return "wrong password"
 	case user == "guest" && !isLoopback(c.nc.RemoteAddr()):
 		return "guest may only connect from a loopback address (as in RabbitMQ): add a user with --user name:password"
@@ -282,9 +284,21 @@ func parseShortTable(b []byte) (map[string]string, error) {
 func (c *conn) handleConnectionMethod(m wire.Method) (bool, error) {
 	switch m := m.(type) {
 	case *wire.ConnectionClose:
+		// as RabbitMQ: release the channels and the exclusive queues,
+		// then close-ok, then read and discard until the client closes
+		// the socket (or a timeout): closing it at once would reset a
+		// client still sending, and it would never see its close-ok
 		c.closing.Store(true)
+		c.releaseAll()
 		c.sendMethod(0, &wire.ConnectionCloseOk{})
+		c.drainUntilClosed()
 		return true, nil
+	case *wire.ConnectionUpdateSecret:
+		// what RabbitMQ's internal auth backend does: nothing to check for
+		// a password login, so the new secret is taken and the connection
+		// goes on (clients refreshing an OAuth 2 token send this)
+		c.sendMethod(0, &wire.ConnectionUpdateSecretOk{})
+		return false, nil
 	case *wire.ConnectionCloseOk:
 		return true, nil
 	case *wire.ConnectionBlocked, *wire.ConnectionUnblocked:
