@@ -189,3 +189,24 @@ func TestValidName(t *testing.T) {
 		t.Errorf("ValidName(300 bytes) = %v, want the length in the message", err)
 	}
 }
+
+func TestModelOlderThan(t *testing.T) {
+	tests := []struct {
+		model, version string
+		want           bool
+	}{
+		{"3.10.8", "3.13", true},
+		{"3.13.0", "3.13", false},
+		{"3.12.14", "3.13", true},
+		{"4.1.0", "3.13", false},
+		{"", "3.13", false},        // the newest behaviour
+		{"garbage", "3.13", false}, // unreadable counts as the newest
+		{"3.10.8", "nonsense", false},
+		{"3.13.2", "3.13.3", true},
+	}
+	for _, tt := range tests {
+		if got := (Model{Version: tt.model}).OlderThan(tt.version); got != tt.want {
+			t.Errorf("Model{%q}.OlderThan(%q) = %v, want %v", tt.model, tt.version, got, tt.want)
+		}
+	}
+}

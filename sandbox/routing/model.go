@@ -39,6 +39,21 @@ func (m Model) atLeastPatch(major, minor, patch int) bool {
 	return true
 }
 
+// OlderThan reports whether the model's version is older than version
+// ("3.13", "3.12.4"). An empty or unreadable model version is the newest,
+// older than nothing; so is an unreadable version argument.
+func (m Model) OlderThan(version string) bool {
+	v, ok := parseVersion(version)
+	if !ok {
+		return false
+	}
+	return !m.atLeastPatch(v[0], v[1], v[2])
+}
+
+// ParseVersion reads a RabbitMQ version as major, minor and patch; ok is
+// false when it is not one ("3.13" and "4.0.0-rc.1" are).
+func ParseVersion(s string) (v [3]int, ok bool) { return parseVersion(s) }
+
 // parseVersion reads "3.10.8" (or "4.0.0-rc.1", "3.13") as major, minor,
 // patch.
 func parseVersion(s string) (v [3]int, ok bool) {

@@ -339,3 +339,14 @@ func TestRouteIsDeterministic(t *testing.T) {
 		t.Errorf("notes %q, want one 'gets one copy' note per queue", first.Notes)
 	}
 }
+
+func TestVerdictLine(t *testing.T) {
+	v := Verdict{Binding: Binding{Source: "animals", Destination: "Q1", RoutingKey: "*.orange.*"}, Matched: true, Reason: "'*' matched 'quick'"}
+	if got := v.Line(nil); got != `✓ animals -["*.orange.*"]-> Q1: '*' matched 'quick'` {
+		t.Errorf("Line = %q", got)
+	}
+	h := Verdict{Binding: Binding{Destination: "q", Arguments: Table{"x-match": "all"}}, Reason: "r"}
+	if got := h.Line(func(Table) string { return "{args}" }); got != "✗ (default) -[{args}]-> q: r" {
+		t.Errorf("Line = %q", got)
+	}
+}
