@@ -58,8 +58,14 @@ type Delivery struct {
 	Body        []byte
 	MessageID   string
 	ContentType string
-	Persistent  bool
-	Time        time.Time
+	// ReplyTo and CorrelationID are the message's RPC properties.
+	ReplyTo       string
+	CorrelationID string
+	Persistent    bool
+	Time          time.Time
+	// Seq orders the deliveries this Session's consumers received, across
+	// consumers and messages: arrival order.
+	Seq uint64
 }
 
 // Return is a message the broker handed back (basic.return).
@@ -84,7 +90,19 @@ type Publishing struct {
 	ContentType string
 	MessageID   string // set by Publish when empty
 	Expiration  string
+	Priority    uint8 // 0-9 by convention; a priority queue delivers higher first
+	// ReplyTo and CorrelationID are an RPC request's. With ReplyTo
+	// DirectReplyTo the message goes out on the channel of this Session's
+	// consumer of that pseudo-queue, as direct reply-to requires (no
+	// publisher confirm then: Published.Acked is true once it is sent).
+	ReplyTo       string
+	CorrelationID string
 }
+
+// DirectReplyTo is RabbitMQ's pseudo-queue for RPC replies without a reply
+// queue: consume from it (auto ack) and publish requests with it as
+// reply_to on the same channel.
+const DirectReplyTo = "amq.rabbitmq.reply-to"
 
 // Published is what the broker said about one publish.
 type Published struct {
@@ -99,6 +117,10 @@ type AckMode string
 const (
 	AutoAck   AckMode = "auto"   // no-ack consume: the broker forgets a message once sent
 	ManualAck AckMode = "manual" // the consumer holds messages until Ack, Nack or Reject
+	// NackRequeue is a consumer that fails every message: it nacks each
+	// delivery with requeue=true at once (a poison message comes back to
+	// it until the queue gives up on it: a quorum queue's delivery limit).
+	NackRequeue AckMode = "nack-requeue"
 )
 
 // ConsumerSpec describes a consumer to start on a queue.
@@ -107,6 +129,13 @@ type ConsumerSpec struct {
 	Queue    string
 	Prefetch int // basic.qos prefetch count; 0 = unlimited
 	Ack      AckMode
+	// Arguments go with basic.consume (x-stream-offset, x-priority).
+	Arguments routing.Table
+	// Reply makes the consumer an RPC server: it answers every delivery
+	// that has a reply_to with a message of this body, published to the
+	// default exchange with the reply_to as routing key and the request's
+	// correlation and message ids.
+	Reply string
 }
 
 // ConsumerState is what a consumer is doing.

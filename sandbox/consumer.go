@@ -33,8 +33,8 @@ func (s *Session) StartConsumer(ctx context.Context, spec ConsumerSpec) error {
 	if spec.Ack == "" {
 		spec.Ack = AutoAck
 	}
-	if spec.Ack != AutoAck && spec.Ack != ManualAck {
-		return fmt.Errorf("consumer %s: ack mode %q: use %q or %q", spec.Name, spec.Ack, AutoAck, ManualAck)
+	if spec.Ack != AutoAck && spec.Ack != ManualAck && spec.Ack != NackRequeue {
+		return fmt.Errorf("consumer %s: ack mode %q: use %q, %q or %q", spec.Name, spec.Ack, AutoAck, ManualAck, NackRequeue)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -99,7 +99,7 @@ func (s *Session) openAndConsume(ctx context.Context, l *link, c *consumer) erro
 		return err
 	}
 	cancels := ch.NotifyCancel(make(chan string, 4))
-	deliveries, err := ch.Consume(c.spec.Queue, c.spec.Name, c.spec.Ack == AutoAck, false, false, false, nil)
+	deliveries, err := ch.Consume(c.spec.Queue, c.spec.Name, c.spec.Ack == AutoAck, false, false, false, toAMQP(c.spec.Arguments))
 	if err != nil {
 		_ = ch.Close()
 		return fmt.Errorf("consumer %s on queue %s: %w", c.spec.Name, c.spec.Queue, describe(err))
@@ -123,7 +123,7 @@ func (s *Session) consume(c *consumer, ch *amqp.Channel, deliveries <-chan amqp.
 	defer close(done)
 	for d := range deliveries {
 		if d.Type == sentinelType {
-			if c.spec.Ack == ManualAck {
+			if c.spec.Ack != AutoAck {
 				_ = ch.Ack(d.DeliveryTag, false)
 			}
 			s.sentinelSeen(d.MessageId)
@@ -133,6 +133,7 @@ func (s *Session) consume(c *consumer, ch *amqp.Channel, deliveries <-chan amqp.
 			Queue: c.spec.Queue, Consumer: c.spec.Name, DeliveryTag: d.DeliveryTag, Redelivered: d.Redelivered,
 			Exchange: d.Exchange, RoutingKey: d.RoutingKey, Headers: fromAMQP(d.Headers), Body: d.Body,
 			MessageID: d.MessageId, ContentType: d.ContentType, Persistent: d.DeliveryMode == amqp.Persistent,
+			ReplyTo: d.ReplyTo, CorrelationID: d.CorrelationId,
 			Time: d.Timestamp,
 		}
 		if dv.Time.IsZero() {
@@ -143,7 +144,18 @@ func (s *Session) consume(c *consumer, ch *amqp.Channel, deliveries <-chan amqp.
 			c.unacked = append(c.unacked, dv)
 			s.mu.Unlock()
 		}
-		s.seen.add(dv)
+		s.seen.add(&dv)
+		if c.spec.Reply != "" && d.ReplyTo != "" {
+			// an RPC server: the reply keeps the request's ids, so that
+			// whoever waits for the request sees its answer too
+			_ = ch.Publish("", d.ReplyTo, false, false, amqp.Publishing{Body: []byte(c.spec.Reply),
+				CorrelationId: d.CorrelationId, MessageId: d.MessageId, ContentType: "text/plain"})
+		}
+		if c.spec.Ack == NackRequeue {
+			// recorded first, so that a wait for the redelivery (or the
+			// dead letter) starts after this one counted
+			_ = ch.Nack(d.DeliveryTag, false, true) // a closed channel requeues it anyway
+		}
 		s.emit(Event{Kind: EventDelivery, Consumer: c.spec.Name, Delivery: &dv})
 	}
 	// amqp091-go reports a broker's basic.cancel (the queue was deleted)

@@ -5,8 +5,9 @@
 //
 // The embedded broker and a live RabbitMQ are reached the same way, over a
 // real connection. The sandbox never looks inside the embedded broker to
-// decide what a queue received; it observes deliveries. It imports the
-// broker package only to start it (see StartEmbedded).
+// decide what a queue received; it observes deliveries. It does not
+// import the broker package at all: whoever wants the embedded broker
+// starts it (broker.Start) and hands the Session its URL.
 //
 // What it must never do: block amqp091-go's reader goroutine (every
 // notification channel is drained by a goroutine of ours, and Events never

@@ -161,6 +161,9 @@ func (s *Session) Publish(ctx context.Context, p Publishing) (Published, error) 
 	if err != nil {
 		return Published{MessageID: p.MessageID}, err
 	}
+	if p.ReplyTo == DirectReplyTo {
+		return s.publishDirectReplyTo(ctx, p)
+	}
 	w, pub, err := l.send(ctx, p, "")
 	if err != nil {
 		return Published{MessageID: p.MessageID}, err
@@ -172,6 +175,47 @@ func (s *Session) Publish(ctx context.Context, p Publishing) (Published, error) 
 	return Published{MessageID: p.MessageID, Acked: r.acked, Returned: r.returned}, nil
 }
 
+// publishDirectReplyTo publishes an RPC request whose replies go to direct
+// reply-to: on the channel of this Session's consumer of DirectReplyTo,
+// which RabbitMQ requires (406 "fast reply consumer does not exist"
+// otherwise).
+func (s *Session) publishDirectReplyTo(ctx context.Context, p Publishing) (Published, error) {
+	s.mu.Lock()
+	var ch *amqp.Channel
+	for _, c := range s.consumers {
+		if c.spec.Queue == DirectReplyTo && c.state == ConsumerRunning && c.ch != nil {
+			ch = c.ch
+		}
+	}
+	s.mu.Unlock()
+	if ch == nil {
+		return Published{MessageID: p.MessageID}, fmt.Errorf("reply_to %s needs a running consumer of %s in this session (the replies arrive there): start one", DirectReplyTo, DirectReplyTo)
+	}
+	if err := ch.PublishWithContext(ctx, p.Exchange, p.RoutingKey, p.Mandatory, false, amqpPublishing(p, "")); err != nil {
+		return Published{MessageID: p.MessageID}, describe(err)
+	}
+	return Published{MessageID: p.MessageID, Acked: true}, nil
+}
+
+// amqpPublishing is p as amqp091-go sends it.
+func amqpPublishing(p Publishing, msgType string) amqp.Publishing {
+	msg := amqp.Publishing{
+		Headers:       toAMQP(p.Headers),
+		ContentType:   p.ContentType,
+		MessageId:     p.MessageID,
+		Expiration:    p.Expiration,
+		Priority:      p.Priority,
+		ReplyTo:       p.ReplyTo,
+		CorrelationId: p.CorrelationID,
+		Type:          msgType,
+		Body:          p.Body,
+	}
+	if p.Persistent {
+		msg.DeliveryMode = amqp.Persistent
+	}
+	return msg
+}
+
 // send publishes one message and returns the channel its confirm will
 // arrive on.
 func (l *link) send(ctx context.Context, p Publishing, msgType string) (chan confirmResult, *publisher, error) {
@@ -181,17 +225,7 @@ func (l *link) send(ctx context.Context, p Publishing, msgType string) (chan con
 	if err != nil {
 		return nil, nil, err
 	}
-	msg := amqp.Publishing{
-		Headers:     toAMQP(p.Headers),
-		ContentType: p.ContentType,
-		MessageId:   p.MessageID,
-		Expiration:  p.Expiration,
-		Type:        msgType,
-		Body:        p.Body,
-	}
-	if p.Persistent {
-		msg.DeliveryMode = amqp.Persistent
-	}
+	msg := amqpPublishing(p, msgType)
 	w := make(chan confirmResult, 1)
 	tag := pub.ch.GetNextPublishSeqNo()
 	pub.mu.Lock()

@@ -2,16 +2,17 @@ package sandbox
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/warrenmq/warren/sandbox/amqpuri"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
 
@@ -30,6 +31,9 @@ type Options struct {
 	EventBuffer int
 	// DialTimeout bounds the TCP connect and AMQP handshake (default 10s).
 	DialTimeout time.Duration
+	// TLS configures an amqps:// URL's TLS (the CA to trust, a client
+	// certificate); nil uses the system's roots.
+	TLS *tls.Config
 }
 
 // ConsumerInfo is a snapshot of one consumer.
@@ -45,10 +49,6 @@ var ErrClosed = errors.New("sandbox: the session is closed")
 // ErrDisconnected is returned by calls made, or waiting, while the
 // connection to the broker is lost.
 var ErrDisconnected = errors.New("sandbox: the connection to the broker was lost")
-
-// ErrBadURL is returned by Dial for a URL that is not an AMQP URL: a
-// mistake to fix, not a broker to wait for.
-var ErrBadURL = errors.New("not a valid AMQP URL (want amqp://user:password@host:5672/vhost)")
 
 // Reconnect backoff bounds.
 const (
@@ -107,7 +107,8 @@ type link struct {
 }
 
 // Dial connects to the broker at url. The returned Session has emitted
-// EventState(Connected); read its Events.
+// EventState(Connected); read its Events. A url that is not an AMQP URL
+// is refused at once with an error wrapping amqpuri.ErrInvalid.
 func Dial(ctx context.Context, url string, opt Options) (*Session, error) {
 	if opt.EventBuffer <= 0 {
 		opt.EventBuffer = 1024
@@ -128,13 +129,11 @@ func Dial(ctx context.Context, url string, opt Options) (*Session, error) {
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
 	if s.broker == "" {
-		s.broker = MaskURL(url)
+		s.broker = amqpuri.Mask(url)
 	}
-	if _, err := amqp.ParseURI(url); err != nil {
+	if err := amqpuri.Validate(url); err != nil {
 		s.endLife()
-		// The parser's message quotes the URL, password and all.
-		why := strings.ReplaceAll(err.Error(), url, MaskURL(url))
-		return nil, fmt.Errorf("cannot connect to %s: %w: %s", MaskURL(url), ErrBadURL, why)
+		return nil, fmt.Errorf("cannot connect to %s: %w", amqpuri.Mask(url), err)
 	}
 	s.emit(Event{Kind: EventState, State: Connecting, Note: "connecting to " + s.broker})
 	l, err := s.connect(ctx)
@@ -177,6 +176,7 @@ func (s *Session) connect(ctx context.Context) (*link, error) {
 			return c, nil
 		},
 	}
+	cfg.TLSClientConfig = s.opt.TLS // amqp091-go wraps an amqps:// connection with it
 	name := s.opt.ConnectionName
 	if name == "" {
 		name = "warren"

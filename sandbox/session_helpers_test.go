@@ -7,31 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warrenmq/warren/internal/testbrokers"
 	"go.uber.org/goleak"
-
-	"github.com/warrenmq/warren/internal/brokertest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// testBroker is a broker the Session tests run against.
-type testBroker struct {
-	name string
-	url  string
-}
-
-// brokers lists the brokers to run a test against: the live RabbitMQ (see
-// internal/brokertest for when it is skipped or required) and a fresh
-// embedded broker.
-func brokers(t *testing.T) []testBroker {
-	t.Helper()
-	var out []testBroker
-	if u, ok := brokertest.Live(t); ok {
-		out = append(out, testBroker{"rabbitmq", u})
-	}
-	return append(out, embeddedBrokers(t)...)
 }
 
 // unique returns prefix plus a random suffix, so tests sharing a broker
@@ -42,13 +23,13 @@ func unique(prefix string) string {
 	return "warren-test-" + prefix + "-" + hex.EncodeToString(b[:])
 }
 
-func dial(t *testing.T, b testBroker, opt Options) *Session {
+func dial(t *testing.T, b testbrokers.Broker, opt Options) *Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := Dial(ctx, b.url, opt)
+	s, err := Dial(ctx, b.URL, opt)
 	if err != nil {
-		t.Fatalf("Dial %s: %v", b.name, err)
+		t.Fatalf("Dial %s: %v", b.Name, err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -10,21 +10,9 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/warrenmq/warren/internal/testbrokers"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
-
-func TestMaskURL(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"amqp://guest:guest@127.0.0.1:5672/", "amqp://guest:*****@127.0.0.1:5672/"},
-		{"amqps://u:p%40ss@host/vh", "amqps://u:*****@host/vh"},
-		{"amqp://host:5672/", "amqp://host:5672/"},
-		{"amqp://user@host/", "amqp://user@host/"},
-	} {
-		if got := MaskURL(tc.in); got != tc.want {
-			t.Errorf("MaskURL(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
 
 // topo is a small topology: a direct exchange with an alternate exchange
 // (fanout) catching the rest, two queues, and an exchange-to-exchange
@@ -46,8 +34,8 @@ func topo(p string) routing.Topology {
 }
 
 func TestDeclareIsIdempotentAndResetDeletes(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			s := dial(t, b, Options{})
 			ctx := ctxT(t)
 			p := unique("decl")
@@ -99,8 +87,8 @@ func TestDeclareIsIdempotentAndResetDeletes(t *testing.T) {
 }
 
 func TestPublishReturnsAndConfirms(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			s := dial(t, b, Options{})
 			ctx := ctxT(t)
 			p := unique("pub")
@@ -162,8 +150,8 @@ func next(t *testing.T, s *Session, name string) Delivery {
 }
 
 func TestConsumers(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			s := dial(t, b, Options{})
 			ctx := ctxT(t)
 			q := unique("work")
@@ -271,8 +259,8 @@ func TestConsumers(t *testing.T) {
 }
 
 func TestSettleWaitsForEveryDelivery(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			s := dial(t, b, Options{EventBuffer: 10}) // events overflow: Settle must not depend on them
 			ctx := ctxT(t)
 			p := unique("settle")
@@ -347,8 +335,8 @@ func cut(t *testing.T, s *Session) {
 }
 
 func TestLostConnectionIsAnEventNotAHang(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			s := dial(t, b, Options{})
 			ctx := ctxT(t)
 			q := unique("lost")
@@ -375,8 +363,8 @@ func TestLostConnectionIsAnEventNotAHang(t *testing.T) {
 }
 
 func TestReconnectRedeclaresAndRestartsConsumers(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			s := dial(t, b, Options{Reconnect: true})
 			ctx := ctxT(t)
 			q := unique("reconnect")
@@ -411,12 +399,8 @@ func TestReconnectRedeclaresAndRestartsConsumers(t *testing.T) {
 // side closes the connection) is an error event and a prompt error from
 // blocking calls, never a hang.
 func TestBrokerShutdownIsAnEvent(t *testing.T) {
-	srv, err := StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	s := dial(t, testBroker{"embedded", srv.URL()}, Options{})
+	b := testbrokers.Embedded(t)
+	s := dial(t, b, Options{})
 	ctx := ctxT(t)
 	q := unique("shutdown")
 	if err := s.Declare(ctx, routing.Topology{Queues: []routing.Queue{{Name: q, Durable: true}}}); err != nil {
@@ -425,7 +409,7 @@ func TestBrokerShutdownIsAnEvent(t *testing.T) {
 	if err := s.StartConsumer(ctx, ConsumerSpec{Name: q, Queue: q, Ack: ManualAck}); err != nil {
 		t.Fatal(err)
 	}
-	srv.Shutdown()
+	b.Server.Shutdown()
 	e := waitEvent(t, s, "an error event", func(e Event) bool { return e.Kind == EventError })
 	if !strings.Contains(e.Err.Error(), "connection to embedded") && !strings.Contains(e.Err.Error(), "lost") {
 		t.Errorf("error event %v does not say the connection was lost", e.Err)
@@ -441,8 +425,8 @@ func TestBrokerShutdownIsAnEvent(t *testing.T) {
 
 // A live broker's own queue that shares a scenario's name survives Reset.
 func TestResetKeepsWhatExistedBefore(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			owner := dial(t, b, Options{})
 			ctx := ctxT(t)
 			theirs := unique("theirs")
@@ -485,8 +469,8 @@ func deleteQueue(t *testing.T, s *Session, q string) {
 }
 
 func TestSetPrefetchOnARunningConsumerAndBrokerCancel(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			s := dial(t, b, Options{})
 			ctx := ctxT(t)
 			q := unique("prefetch")

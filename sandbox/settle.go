@@ -32,18 +32,23 @@ type seenLog struct {
 	ids     []string // oldest first
 	byID    map[string][]Delivery
 	changed chan struct{} // closed and replaced on every add
+	seq     uint64        // the last Delivery.Seq given
 }
 
 func newSeenLog(limit int) *seenLog {
 	return &seenLog{limit: limit, byID: map[string][]Delivery{}, changed: make(chan struct{})}
 }
 
-func (l *seenLog) add(d Delivery) {
+// add records d, giving it its Seq.
+func (l *seenLog) add(dp *Delivery) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	dp.Seq = l.seq
+	d := *dp
 	if d.MessageID == "" {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if _, ok := l.byID[d.MessageID]; !ok {
 		l.ids = append(l.ids, d.MessageID)
 		if len(l.ids) > l.limit {
@@ -71,7 +76,8 @@ func (s *Session) Seen(messageID string) []Delivery {
 }
 
 // WaitDelivered waits until the message has been received at least once
-// from each of the queues, by any consumer of this Session. It returns ctx's
+// from each of the queues, by any consumer of this Session; a queue listed
+// n times, n times (redeliveries, or several consumers of one queue). It returns ctx's
 // error (give it a timeout) if that does not happen, or ErrDisconnected.
 func (s *Session) WaitDelivered(ctx context.Context, messageID string, queues []string) error {
 	for {
@@ -96,11 +102,12 @@ func (s *Session) WaitDelivered(ctx context.Context, messageID string, queues []
 
 func missingQueues(got []Delivery, want []string) []string {
 	var missing []string
+	used := make([]bool, len(got))
 	for _, q := range want {
 		found := false
-		for _, d := range got {
-			if d.Queue == q {
-				found = true
+		for i, d := range got {
+			if d.Queue == q && !used[i] {
+				used[i], found = true, true
 				break
 			}
 		}

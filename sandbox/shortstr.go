@@ -52,7 +52,7 @@ func checkPublishing(p Publishing) error {
 	if err := checkShortstr("routing key", p.RoutingKey); err != nil {
 		return err
 	}
-	for _, s := range []struct{ what, v string }{{"message id", p.MessageID}, {"content type", p.ContentType}, {"expiration", p.Expiration}} {
+	for _, s := range []struct{ what, v string }{{"message id", p.MessageID}, {"content type", p.ContentType}, {"expiration", p.Expiration}, {"reply_to", p.ReplyTo}, {"correlation id", p.CorrelationID}} {
 		if err := checkShortstr(s.what, s.v); err != nil {
 			return err
 		}

@@ -1,9 +1,6 @@
 package sandbox
 
 import (
-	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -82,43 +79,4 @@ func valueFromAMQP(v any) any {
 		return x
 	}
 	return v
-}
-
-// MaskURL returns the URL with its password replaced by *****, so that it
-// can be shown and logged: amqp://guest:*****@host:5672/.
-func MaskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return maskUnparsed(raw)
-	}
-	if u.User == nil {
-		return raw
-	}
-	if _, has := u.User.Password(); !has {
-		return raw
-	}
-	// url.UserPassword would percent-encode the asterisks.
-	user := u.User.Username()
-	u.User = nil
-	s := u.String()
-	prefix := u.Scheme + "://"
-	return fmt.Sprintf("%s%s:*****@%s", prefix, url.User(user).String(), s[len(prefix):])
-}
-
-// maskUnparsed hides the password of a URL that url.Parse refused (a stray
-// '%' in the password is the usual reason): scheme://user:PASSWORD@rest.
-func maskUnparsed(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return raw
-	}
-	user, _, has := strings.Cut(rest[:at], ":")
-	if !has {
-		return raw
-	}
-	return scheme + "://" + user + ":*****@" + rest[at+1:]
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/warrenmq/warren/sandbox/amqpuri"
 )
 
 // Target is a broker to measure.
@@ -25,6 +26,10 @@ type Scenario struct {
 	Consumers  int  `json:"consumers"`
 	BodySize   int  `json:"body_size"`
 	Confirms   bool `json:"confirms"`
+	// Persistent publishes with delivery mode 2 to the durable queue: a
+	// confirm then waits for the disk (the embedded broker needs a data
+	// dir for that).
+	Persistent bool `json:"persistent,omitempty"`
 }
 
 // Name is a short label, e.g. "4p/4c 1KiB confirms".
@@ -37,7 +42,11 @@ func (s Scenario) Name() string {
 	if s.Confirms {
 		c = "confirms"
 	}
-	return fmt.Sprintf("%dp/%dc %s %s", s.Publishers, s.Consumers, size, c)
+	name := fmt.Sprintf("%dp/%dc %s %s", s.Publishers, s.Consumers, size, c)
+	if s.Persistent {
+		name += " persistent"
+	}
+	return name
 }
 
 // DefaultScenarios are issue 3's: 1/1 and 4/4, 12-byte and 1 KiB bodies,
@@ -50,6 +59,10 @@ func DefaultScenarios() []Scenario {
 				ss = append(ss, Scenario{Publishers: pc, Consumers: pc, BodySize: size, Confirms: confirms})
 			}
 		}
+	}
+	// issue 11's: persistent messages, a durable queue, confirms
+	for _, pc := range []int{1, 4} {
+		ss = append(ss, Scenario{Publishers: pc, Consumers: pc, BodySize: 1024, Confirms: true, Persistent: true})
 	}
 	return ss
 }
@@ -153,10 +166,11 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 func CheckLoopback(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("bad URL %q: %w", raw, err)
+		// url.Parse's message quotes the URL, password and all.
+		return fmt.Errorf("bad URL %s: %s", amqpuri.Mask(raw), amqpuri.MaskIn(err.Error(), raw))
 	}
 	if u.Scheme != "amqp" {
-		return fmt.Errorf("URL %q: only amqp:// on loopback is benchmarked", redact(u))
+		return fmt.Errorf("URL %q: only amqp:// on loopback is benchmarked", amqpuri.Mask(raw))
 	}
 	host := u.Hostname()
 	if host == "localhost" {
@@ -164,18 +178,9 @@ func CheckLoopback(raw string) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("URL %s is not a loopback address: bench only loads brokers on 127.0.0.1/::1/localhost", redact(u))
+		return fmt.Errorf("URL %s is not a loopback address: bench only loads brokers on 127.0.0.1/::1/localhost", amqpuri.Mask(raw))
 	}
 	return nil
-}
-
-func redact(u *url.URL) string {
-	if u.User != nil {
-		c := *u
-		c.User = url.User(u.User.Username())
-		return c.String()
-	}
-	return u.String()
 }
 
 func uniqueQueue(s Scenario) string {

@@ -123,11 +123,8 @@ func TestShortRunAgainstRabbitMQ(t *testing.T) {
 // MaxMessages bounds the work: publishers stop there even though the
 // duration has not run out.
 func TestMaxMessagesStopsPublishers(t *testing.T) {
-	srv, err := broker.New(broker.Options{})
+	srv, err := broker.Start(broker.Options{})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown()
@@ -168,11 +165,8 @@ func TestUnreachableTargetFailsQuickly(t *testing.T) {
 
 // The same short run against the embedded broker, started in the test.
 func TestShortRunAgainstEmbedded(t *testing.T) {
-	srv, err := broker.New(broker.Options{})
+	srv, err := broker.Start(broker.Options{})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown()
@@ -192,11 +186,8 @@ func TestShortRunAgainstEmbedded(t *testing.T) {
 // Cancelling the context (Ctrl-C) ends the run promptly, reports nothing
 // for the measurement it cut short, and leaks no goroutine (goleak).
 func TestCancelEndsTheRun(t *testing.T) {
-	srv, err := broker.New(broker.Options{})
+	srv, err := broker.Start(broker.Options{})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Shutdown()

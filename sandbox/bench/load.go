@@ -253,6 +253,10 @@ func consume(deliveries <-chan amqp.Delivery, end time.Time, h *histogram, c *co
 // connection: amqp091-go then closes the confirmation channel.
 func publish(ch *amqp.Channel, queue string, s Scenario, cfg Config, stop <-chan struct{}, c *counters, listeners *sync.WaitGroup) error {
 	body := make([]byte, s.BodySize)
+	mode := amqp.Transient
+	if s.Persistent {
+		mode = amqp.Persistent
+	}
 	var sem chan struct{}
 	if s.Confirms {
 		sem = make(chan struct{}, cfg.Outstanding)
@@ -297,7 +301,7 @@ func publish(ch *amqp.Channel, queue string, s Scenario, cfg Config, stop <-chan
 		// amqp091-go writes the frames before returning, so body can be
 		// reused for the next message.
 		if err := ch.PublishWithContext(context.Background(), "", queue, false, false,
-			amqp.Publishing{DeliveryMode: amqp.Transient, Body: body}); err != nil {
+			amqp.Publishing{DeliveryMode: mode, Body: body}); err != nil {
 			return err
 		}
 		c.published.Add(1)

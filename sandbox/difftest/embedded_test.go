@@ -4,26 +4,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/internal/testbrokers"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
 
-// startEmbedded starts Warren's embedded broker as Warren does
-// (sandbox.StartEmbedded: an ephemeral loopback port) and returns its URL
-// and announced version.
+// startEmbedded starts Warren's embedded broker as Warren does (an
+// ephemeral loopback port, stopped when the test ends) and returns its
+// URL and announced version.
 func startEmbedded(t *testing.T) (url, version string) {
 	t.Helper()
-	s, err := sandbox.StartEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Shutdown)
-	o, err := Dial(s.URL())
+	url = testbrokers.Embedded(t).URL
+	o, err := Dial(url)
 	if err != nil {
 		t.Fatalf("embedded broker: %v", err)
 	}
 	defer o.Close()
-	return s.URL(), o.Version()
+	return url, o.Version()
 }
 
 // TestEmbeddedAgreesWithModel holds the embedded broker to the routing

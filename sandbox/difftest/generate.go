@@ -222,8 +222,16 @@ func Generate(seed int64, prefix string) Case {
 			if m.Headers == nil {
 				m.Headers = routing.Table{}
 			}
-			// Sender-selected distribution: extra routing keys.
-			m.Headers[[]string{"CC", "BCC"}[r.Intn(2)]] = []any{topicKey(r, keyWords)}
+			// Sender-selected distribution: extra routing keys. Only
+			// longstr elements count: a byte array or a number is skipped.
+			cc := []any{topicKey(r, keyWords)}
+			switch r.Intn(3) {
+			case 1:
+				cc = append(cc, []byte(topicKey(r, keyWords)))
+			case 2:
+				cc = append([]any{int32(r.Intn(100))}, cc...)
+			}
+			m.Headers[[]string{"CC", "BCC"}[r.Intn(2)]] = cc
 		}
 		c.Messages = append(c.Messages, m)
 	}
