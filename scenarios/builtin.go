@@ -15,7 +15,9 @@ var builtinFS embed.FS
 // builtinOrder is the order Builtins lists them in: from the simplest
 // exchange to the whole microservice flow. Files not named here follow,
 // sorted.
-var builtinOrder = []string{"direct", "fanout", "topic", "headers", "user-update", "unroutable"}
+var builtinOrder = []string{"direct", "fanout", "topic", "headers", "user-update", "unroutable",
+	"priority", "retry-with-ttl", "poison-message", "single-active-consumer", "stream-replay", "rpc",
+	"quiz-exchanges", "quiz-topic", "quiz-headers", "quiz-unroutable", "quiz-work-queue"}
 
 var (
 	builtinOnce sync.Once

@@ -12,6 +12,17 @@
 // queue is "unchecked" (Comparison), which `warren run` counts against the
 // model and the TUI shows as a message still waiting.
 //
+// Beyond "publish one message, see which queues get it", a scenario can
+// show what queues and consumers do with it afterwards: consumers with
+// basic.consume arguments (a stream's x-stream-offset), paused ones, a
+// worker that nacks everything (nack-requeue) and an RPC server (reply);
+// steps that stop, pause or resume consumers first; expectations that a
+// queue delivers a message n times (redeliveries), that it waits
+// undelivered (expect_waiting), or what a consumer has received so far,
+// in order (expect_received). A copy that was dead-lettered is counted,
+// against the model, for the queue it was routed to (x-death), and a reply
+// through direct reply-to is not a routed copy.
+//
 // A malformed file is refused with its file name, line and what to fix
 // (LoadErrors): unknown fields, undeclared names, unknown exchange types,
 // bad x-match values, names over 255 bytes, steps without expect,

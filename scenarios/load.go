@@ -11,6 +11,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/sandbox/definitions"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
 
@@ -50,6 +52,9 @@ func (es LoadErrors) Error() string {
 // refuses non-durable, non-exclusive queues; Warren deletes what it
 // declared anyway).
 func Parse(file string, data []byte) (*Scenario, error) {
+	if definitions.Looks(data) {
+		return parseDefinitions(file, data) // definitions.go
+	}
 	d := &decoder{file: file}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -66,6 +71,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	}
 	if len(doc.Content) == 0 {
 		return nil, LoadErrors{{File: file, Msg: "the file is empty: a scenario needs name, topology and steps"}}
+	}
+	if e := checkExpansion(file, &doc, len(data)); e != nil {
+		return nil, LoadErrors{e}
 	}
 	sc := d.scenario(doc.Content[0])
 	sc.File = file
@@ -155,11 +163,11 @@ var predeclared = map[string]routing.ExchangeType{
 
 // scenario decodes and checks the whole document.
 func (d *decoder) scenario(root *yaml.Node) *Scenario {
-	f := d.mapping(root, "scenario", "name", "title", "about", "topology", "consumers", "steps")
+	f := d.mapping(root, "scenario", "name", "title", "about", "topology", "consumers", "unobserved", "steps")
 	sc := &Scenario{
 		Name:  d.str(f["name"], "name"),
-		Title: d.str(f["title"], "title"),
-		About: d.str(f["about"], "about"),
+		Title: terminalText(d.str(f["title"], "title")),
+		About: terminalText(d.str(f["about"], "about")),
 	}
 	if n := f["name"].value; n != nil {
 		d.name(n, sc.Name, "scenario name")
@@ -169,6 +177,20 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 	}
 	xs, qs := d.topology(f["topology"].value, &sc.Topology)
 	sc.Consumers = d.consumers(f["consumers"].value, qs)
+	for _, qn := range d.seq(f["unobserved"].value, "unobserved") {
+		switch {
+		case qn.Kind != yaml.ScalarNode:
+			d.fail(qn, "unobserved lists queue names")
+		case !qs[qn.Value]:
+			d.fail(qn, "unobserved names queue %q, which is not declared; declare it under topology.queues", qn.Value)
+		}
+		for _, c := range sc.Consumers {
+			if c.Queue == qn.Value {
+				d.fail(qn, "queue %q is unobserved but consumer %q reads it; drop one of the two", qn.Value, c.Name)
+			}
+		}
+		sc.Unobserved = append(sc.Unobserved, qn.Value)
+	}
 	if f["steps"].value == nil {
 		d.fail(root, "no steps: add steps, each with publish and expect")
 	}
@@ -323,12 +345,15 @@ func (d *decoder) consumers(n *yaml.Node, qs map[string]bool) []Consumer {
 	names := map[string]bool{}
 	nodes := d.seq(n, "consumers")
 	for _, cn := range nodes {
-		cf := d.mapping(cn, "consumer", "name", "queue", "prefetch", "ack")
+		cf := d.mapping(cn, "consumer", "name", "queue", "prefetch", "ack", "arguments", "paused", "reply")
 		c := Consumer{
-			Name:     d.str(cf["name"], "consumer name"),
-			Queue:    d.str(cf["queue"], "consumer queue"),
-			Prefetch: d.integer(cf["prefetch"], "prefetch"),
-			Ack:      d.str(cf["ack"], "ack"),
+			Name:      d.str(cf["name"], "consumer name"),
+			Queue:     d.str(cf["queue"], "consumer queue"),
+			Prefetch:  d.integer(cf["prefetch"], "prefetch"),
+			Ack:       d.str(cf["ack"], "ack"),
+			Arguments: d.table(cf["arguments"].value, "consumer arguments"),
+			Paused:    d.boolean(cf["paused"], "paused"),
+			Reply:     d.str(cf["reply"], "reply"),
 		}
 		switch {
 		case c.Name == "":
@@ -339,7 +364,13 @@ func (d *decoder) consumers(n *yaml.Node, qs map[string]bool) []Consumer {
 			d.name(cf["name"].value, c.Name, "consumer name")
 		}
 		names[c.Name] = true
-		if !qs[c.Queue] {
+		if c.Queue == sandbox.DirectReplyTo {
+			// direct reply-to's pseudo-queue: never declared; its consumer
+			// must not ack (RabbitMQ: 406 reply consumer cannot acknowledge)
+			if c.Ack != "" && c.Ack != "auto" {
+				d.fail(cf["ack"].value, "consumer %q reads %s, whose consumer cannot acknowledge: use ack: auto", c.Name, c.Queue)
+			}
+		} else if !qs[c.Queue] {
 			at := cf["queue"].value
 			if at == nil {
 				at = cn
@@ -349,8 +380,8 @@ func (d *decoder) consumers(n *yaml.Node, qs map[string]bool) []Consumer {
 		if c.Prefetch < 0 || c.Prefetch > 65535 {
 			d.fail(cf["prefetch"].value, "consumer %q: prefetch %d; use 0 (unlimited) to 65535", c.Name, c.Prefetch)
 		}
-		if c.Ack != "" && c.Ack != "auto" && c.Ack != "manual" {
-			d.fail(cf["ack"].value, "consumer %q: ack %q; use auto or manual", c.Name, c.Ack)
+		if c.Ack != "" && c.Ack != "auto" && c.Ack != "manual" && c.Ack != "nack-requeue" && c.Ack != AckHold {
+			d.fail(cf["ack"].value, "consumer %q: ack %q; use auto, manual, nack-requeue or hold", c.Name, c.Ack)
 		}
 		out = append(out, c)
 	}

@@ -14,7 +14,9 @@ func TestBuiltinsLoadInOrder(t *testing.T) {
 	if err := builtinError(); err != nil {
 		t.Fatalf("a built-in scenario does not load:\n%v", err)
 	}
-	want := []string{"direct", "fanout", "topic", "headers", "user-update", "unroutable"}
+	want := []string{"direct", "fanout", "topic", "headers", "user-update", "unroutable",
+		"priority", "retry-with-ttl", "poison-message", "single-active-consumer", "stream-replay", "rpc",
+		"quiz-exchanges", "quiz-topic", "quiz-headers", "quiz-unroutable", "quiz-work-queue"}
 	if got := BuiltinNames(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Builtins() = %v, want %v", got, want)
 	}
@@ -124,7 +126,13 @@ func TestParseRefusesWithFileLine(t *testing.T) {
 		{"amq. prefix", strings.Replace(minimal, "{name: x, type: topic}", "{name: amq.mine, type: topic}", 1),
 			"3: exchange \"amq.mine\": the amq. prefix is reserved"},
 		{"bad ack", minimal + "consumers: [{name: c, queue: q, ack: sometimes}]\n",
-			"10: consumer \"c\": ack \"sometimes\"; use auto or manual"},
+			"10: consumer \"c\": ack \"sometimes\"; use auto, manual, nack-requeue or hold"},
+		{"expect_before not a version", strings.Replace(minimal, "expect: [q]", "expect: [q]\n    expect_before: {soon: []}", 1),
+			"10: step 1: expect_before: \"soon\" is not a RabbitMQ version"},
+		{"expect_before undeclared queue", strings.Replace(minimal, "expect: [q]", "expect: [q]\n    expect_before: {\"3.13\": [r]}", 1),
+			"10: step 1: expect_before names \"r\", which is not a declared queue"},
+		{"expect_before not a map", strings.Replace(minimal, "expect: [q]", "expect: [q]\n    expect_before: [q]", 1),
+			"10: step 1: expect_before maps a RabbitMQ version"},
 		{"no steps", strings.Split(minimal, "steps:")[0], "1: no steps"},
 	} {
 		switch tc.name {

@@ -3,8 +3,10 @@ package scenarios
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/warrenmq/warren/sandbox"
@@ -88,9 +90,23 @@ func Observe(ctx context.Context, s Observer, p sandbox.Publishing, w Watch) (Ob
 	}
 	sort.Strings(o.Settled)
 
+	// wait where a delivery is expected and could still come: a queue
+	// that cannot be settled, or a settled one that has not delivered it
+	// yet (it may get there later: dead-lettered after a TTL, or after
+	// the redeliveries a delivery limit allows). A queue awaited twice is
+	// waited for twice (two copies).
 	var wait []string
+	have := map[string]int{}
+	for _, d := range s.Seen(o.MessageID) {
+		have[d.Queue]++
+	}
 	for _, q := range w.Await {
-		if slices.Contains(unsettled, q) && !slices.Contains(wait, q) {
+		switch {
+		case slices.Contains(unsettled, q):
+			wait = append(wait, q)
+		case have[q] > 0:
+			have[q]--
+		default:
 			wait = append(wait, q)
 		}
 	}
@@ -131,13 +147,16 @@ func (o Observation) Queues() []string {
 // ConsumedBy maps each queue that received the message to the consumer
 // that got it (several, comma-separated, if it came more than once).
 func (o Observation) ConsumedBy() map[string]string {
-	out := map[string]string{}
+	byQueue := map[string][]string{}
 	for _, d := range o.Deliveries {
-		if prev := out[d.Queue]; prev != "" {
-			out[d.Queue] = prev + "," + d.Consumer
-		} else {
-			out[d.Queue] = d.Consumer
-		}
+		byQueue[d.Queue] = append(byQueue[d.Queue], d.Consumer)
+	}
+	out := map[string]string{}
+	for q, cs := range byQueue {
+		// sorted: several consumers of one queue (a stream's) receive it
+		// in no set order
+		sort.Strings(cs)
+		out[q] = strings.Join(cs, ",")
 	}
 	return out
 }
@@ -148,6 +167,15 @@ func (o Observation) renamed(name func(string) string) Observation {
 	ds := make([]sandbox.Delivery, len(o.Deliveries))
 	for i, d := range o.Deliveries {
 		d.Queue = name(d.Queue)
+		if from := deadLetteredFrom(d); from != "" {
+			// the queue it was dead-lettered from, in the scenario's names
+			deaths := slices.Clone(d.Headers["x-death"].([]any))
+			last := maps.Clone(deaths[len(deaths)-1].(routing.Table))
+			last["queue"] = name(from)
+			deaths[len(deaths)-1] = last
+			d.Headers = maps.Clone(d.Headers)
+			d.Headers["x-death"] = deaths
+		}
 		ds[i] = d
 	}
 	o.Deliveries = ds
@@ -185,14 +213,49 @@ func (c Comparison) Agrees() bool {
 	return c.ModelErr == nil && len(c.Disagree) == 0 && len(c.Unchecked) == 0 && !c.Copies
 }
 
+// deadLetteredFrom is the queue a dead-lettered delivery was first routed
+// to (its oldest x-death entry), "" for one that was not dead-lettered.
+func deadLetteredFrom(d sandbox.Delivery) string {
+	deaths, _ := d.Headers["x-death"].([]any)
+	if len(deaths) == 0 {
+		return ""
+	}
+	t, _ := deaths[len(deaths)-1].(routing.Table)
+	q, _ := t["queue"].(string)
+	return q
+}
+
 // Compare holds the model's prediction against what was observed.
 func (o Observation) Compare(model routing.Result) Comparison {
 	c := Comparison{Disagree: map[string]string{}, ModelErr: model.Err}
 	if model.Err != nil {
 		return c
 	}
-	observed := o.Queues()
-	c.Copies = len(observed) != len(o.Deliveries)
+	// Routing put the message in the queues it was first delivered from;
+	// a dead-lettered copy (x-death) shows the queue it was routed to and
+	// dead-lettered from, and a redelivery or a stream's delivery to each
+	// of its consumers is not a second routed copy.
+	var observed []string
+	firsts := map[string]bool{} // consumer+queue with a first delivery
+	for _, d := range o.Deliveries {
+		q := d.Queue
+		if q == sandbox.DirectReplyTo {
+			continue // an RPC server's reply to the message, not a copy of it
+		}
+		if from := deadLetteredFrom(d); from != "" {
+			q = from
+		} else if !d.Redelivered {
+			k := d.Consumer + "\x00" + d.Queue
+			if firsts[k] {
+				c.Copies = true
+			}
+			firsts[k] = true
+		}
+		if !slices.Contains(observed, q) {
+			observed = append(observed, q)
+		}
+	}
+	sort.Strings(observed)
 	for _, q := range model.Queues {
 		switch {
 		case slices.Contains(observed, q):

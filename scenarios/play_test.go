@@ -9,27 +9,12 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/warrenmq/warren/internal/brokertest"
+	"github.com/warrenmq/warren/internal/testbrokers"
 	"github.com/warrenmq/warren/sandbox"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-type testBroker struct {
-	name, url, label string
-}
-
-// brokers: the live RabbitMQ (see internal/brokertest for when it is
-// skipped or required) and a fresh embedded broker.
-func brokers(t *testing.T) []testBroker {
-	t.Helper()
-	var out []testBroker
-	if u, ok := brokertest.Live(t); ok {
-		out = append(out, testBroker{"rabbitmq", u, ""})
-	}
-	return append(out, embeddedBrokers(t)...)
 }
 
 func suffix() string {
@@ -39,12 +24,12 @@ func suffix() string {
 }
 
 func TestBuiltinsPlayGreen(t *testing.T) {
-	for _, b := range brokers(t) {
+	for _, b := range testbrokers.Both(t) {
 		for _, sc := range Builtins() {
-			t.Run(b.name+"/"+sc.Name, func(t *testing.T) {
+			t.Run(b.Name+"/"+sc.Name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				defer cancel()
-				s, err := sandbox.Dial(ctx, b.url, sandbox.Options{Label: b.label, ConnectionName: "warren test " + sc.Name})
+				s, err := sandbox.Dial(ctx, b.URL, sandbox.Options{Label: b.Label, ConnectionName: "warren test " + sc.Name})
 				if err != nil {
 					t.Fatal(err)
 				}

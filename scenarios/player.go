@@ -2,7 +2,9 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -38,7 +40,11 @@ import (
 // empty of the message when its sentinel arrives. The one approximation is
 // a queue with several consumers (or a paused or manual-ack one) that is
 // expected to get nothing: Play does not wait for it, so a late, unexpected
-// delivery there could go unnoticed.
+// delivery there could go unnoticed. An expected delivery that has not come
+// within Wait from such a queue is reported as waiting (StepResult.Waiting),
+// not as routed nowhere: the message may sit there, ready, behind consumers
+// that are paused or hold their prefetch. Recheck judges the step again
+// later, with what has arrived since.
 //
 // A Player is not safe for concurrent use; the TUI calls it from one worker
 // goroutine.
@@ -59,9 +65,13 @@ type Player struct {
 	// Model is the routing model to compare with; NewPlayer sets it for the
 	// Session's server version.
 	Model routing.Model
+	// Predictor, when set, replaces Model's prediction (a test gives a
+	// wrong model to see a disagreement reported).
+	Predictor func(*routing.Topology, routing.Message) routing.Result
 
-	names  map[string]bool // declared exchanges and queues, scenario names
-	manual map[string]bool // consumer names with manual ack
+	names     map[string]bool // declared exchanges and queues, scenario names
+	manual    map[string]bool // consumer names with manual ack
+	published []string        // message ids of the steps played, in order
 }
 
 // Session is what a Player uses of a *sandbox.Session; an interface so
@@ -73,6 +83,9 @@ type Session interface {
 	Declare(ctx context.Context, t routing.Topology) error
 	Reset(ctx context.Context) error
 	StartConsumer(ctx context.Context, c sandbox.ConsumerSpec) error
+	StopConsumer(name string) error
+	PauseConsumer(name string) error
+	ResumeConsumer(ctx context.Context, name string) error
 	Publish(ctx context.Context, p sandbox.Publishing) (sandbox.Published, error)
 	SettleQueues(ctx context.Context, queues []string) (unsettled []string, err error)
 	WaitDelivered(ctx context.Context, messageID string, queues []string) error
@@ -116,6 +129,14 @@ type StepResult struct {
 	// Why explains a failure, or a disagreement with the model, in a few
 	// lines ("" when all agree).
 	Why string
+	// Waiting are the queues the step expects (a step without
+	// expectations: the queues the model predicts) that have delivered no
+	// copy yet and could not be settled: the message may be waiting there,
+	// ready, behind consumers that are paused or hold their prefetch of
+	// unacked messages. Recheck judges the step again once it arrives.
+	Waiting []string
+
+	observed Observation // what Judge saw, for Recheck
 }
 
 // NewPlayer returns a Player for sc on s, with the routing model of s's
@@ -159,8 +180,10 @@ func (p *Player) Real(name string) string {
 	return name
 }
 
-// scenarioName maps a broker name back to the scenario's.
-func (p *Player) scenarioName(real string) string {
+// ScenarioName maps a broker name back to the scenario's (the inverse of
+// Real).
+func (p *Player) ScenarioName(real string) string {
+	p.init()
 	if n, ok := strings.CutSuffix(real, p.Suffix); ok && p.Suffix != "" && p.names[n] {
 		return n
 	}
@@ -182,6 +205,15 @@ func (p *Player) Topology() routing.Topology {
 	}
 	for _, q := range t.Queues {
 		q.Name = p.Real(q.Name)
+		// dead-lettering names an exchange, and through the default
+		// exchange a queue: the broker's names
+		if dlx, ok := q.Arguments["x-dead-letter-exchange"].(string); ok {
+			q.Arguments = cloneTable(q.Arguments)
+			q.Arguments["x-dead-letter-exchange"] = p.Real(dlx)
+			if rk, ok := q.Arguments["x-dead-letter-routing-key"].(string); ok && dlx == "" {
+				q.Arguments["x-dead-letter-routing-key"] = p.Real(rk)
+			}
+		}
 		out.Queues = append(out.Queues, q)
 	}
 	for _, b := range t.Bindings {
@@ -207,11 +239,17 @@ func (p *Player) ConsumerSpecs() []sandbox.ConsumerSpec {
 	watched := map[string]bool{}
 	for _, c := range p.Scenario.Consumers {
 		ack := sandbox.AutoAck
-		if c.Ack == string(sandbox.ManualAck) {
+		switch c.Ack {
+		case string(sandbox.ManualAck), AckHold:
 			ack = sandbox.ManualAck
+		case string(sandbox.NackRequeue):
+			ack = sandbox.NackRequeue
 		}
-		out = append(out, sandbox.ConsumerSpec{Name: c.Name, Queue: p.Real(c.Queue), Prefetch: c.Prefetch, Ack: ack})
+		out = append(out, sandbox.ConsumerSpec{Name: c.Name, Queue: p.Real(c.Queue), Prefetch: c.Prefetch, Ack: ack, Arguments: c.Arguments, Reply: c.Reply})
 		watched[c.Queue] = true
+	}
+	for _, q := range p.Scenario.Unobserved {
+		watched[q] = true
 	}
 	for _, q := range p.Scenario.Topology.Queues {
 		if !watched[q.Name] {
@@ -222,18 +260,108 @@ func (p *Player) ConsumerSpecs() []sandbox.ConsumerSpec {
 }
 
 // Setup declares the scenario's topology and starts its consumers and
-// observers.
+// observers (Declare, then StartConsumers).
 func (p *Player) Setup(ctx context.Context) error {
+	if err := p.Declare(ctx); err != nil {
+		return err
+	}
+	return p.StartConsumers(ctx)
+}
+
+// Declare declares the scenario's topology.
+func (p *Player) Declare(ctx context.Context) error {
 	p.init()
 	if err := p.Session.Declare(ctx, p.Topology()); err != nil {
 		return fmt.Errorf("scenario %s: %w", p.Scenario.Name, err)
 	}
+	return nil
+}
+
+// StartConsumers starts the scenario's consumers and observers
+// (ConsumerSpecs). It tries every one and reports all that failed.
+func (p *Player) StartConsumers(ctx context.Context) error {
+	var errs []error
 	for _, c := range p.ConsumerSpecs() {
 		if err := p.Session.StartConsumer(ctx, c); err != nil {
-			return fmt.Errorf("scenario %s: %w", p.Scenario.Name, err)
+			errs = append(errs, fmt.Errorf("scenario %s: %w", p.Scenario.Name, err))
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	for _, c := range p.Scenario.Consumers {
+		if c.Paused && len(errs) == 0 {
+			if err := p.Session.PauseConsumer(c.Name); err != nil {
+				errs = append(errs, fmt.Errorf("scenario %s: pause consumer %s: %w", p.Scenario.Name, c.Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// act stops, pauses and resumes the consumers a step names, before its
+// message is published.
+func (p *Player) act(ctx context.Context, index int, st Step) error {
+	for _, c := range st.Stop {
+		if err := p.Session.StopConsumer(c); err != nil {
+			return fmt.Errorf("step %d: stop consumer %s: %w", index, c, err)
+		}
+	}
+	for _, c := range st.Pause {
+		if err := p.Session.PauseConsumer(c); err != nil {
+			return fmt.Errorf("step %d: pause consumer %s: %w", index, c, err)
+		}
+	}
+	for _, c := range st.Resume {
+		if err := p.Session.ResumeConsumer(ctx, c); err != nil {
+			return fmt.Errorf("step %d: resume consumer %s: %w", index, c, err)
 		}
 	}
 	return nil
+}
+
+// received are the bodies of the scenario's messages consumer c has
+// received so far, in arrival order.
+func (p *Player) received(c string) []string {
+	var ds []sandbox.Delivery
+	for _, id := range p.published {
+		for _, d := range p.Session.Seen(id) {
+			if d.Consumer == c {
+				ds = append(ds, d)
+			}
+		}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].Seq < ds[j].Seq })
+	out := []string{}
+	for _, d := range ds {
+		out = append(out, string(d.Body))
+	}
+	return out
+}
+
+// checkReceived adds to r the step's expect_received that do not hold.
+func (p *Player) checkReceived(r StepResult) StepResult {
+	for _, c := range slices.Sorted(maps.Keys(r.Step.ExpectReceived)) {
+		want, got := r.Step.ExpectReceived[c], p.received(c)
+		if slices.Equal(want, got) {
+			continue
+		}
+		f := fmt.Sprintf("consumer %s: expected to have received %s, received %s", c, bodies(want), bodies(got))
+		r.Failures = append(r.Failures, f)
+		r.OK = false
+		if r.Why != "" {
+			r.Why += "; "
+		}
+		r.Why += f
+	}
+	return r
+}
+
+func bodies(bs []string) string {
+	if len(bs) == 0 {
+		return "nothing"
+	}
+	return "[" + strings.Join(bs, ", ") + "]"
 }
 
 // Teardown stops the consumers and deletes what Setup declared. Give it a
@@ -266,6 +394,25 @@ func (p *Player) Play(ctx context.Context, i int) (StepResult, error) {
 	return p.PlayStep(ctx, i+1, p.Scenario.Steps[i])
 }
 
+// ForServer is st with the expectations that hold on the Player's server:
+// where st has expect_before for a version the server is older than, that
+// list replaces Expect (the oldest such version's, if several).
+func (p *Player) ForServer(st Step) Step {
+	best := ""
+	for v := range st.ExpectBefore {
+		if !p.Model.OlderThan(v) {
+			continue
+		}
+		if best == "" || (routing.Model{Version: v}).OlderThan(best) {
+			best = v
+		}
+	}
+	if best != "" {
+		st.Expect = append([]string{}, st.ExpectBefore[best]...)
+	}
+	return st
+}
+
 // Publishing is the message a step publishes, with the broker's names.
 func (p *Player) Publishing(st Step) sandbox.Publishing {
 	p.init()
@@ -277,35 +424,57 @@ func (p *Player) Publishing(st Step) sandbox.Publishing {
 		Exchange: p.Real(st.Publish.Exchange), RoutingKey: key,
 		Headers: st.Publish.Headers, Body: []byte(st.Publish.Body),
 		Mandatory: st.Publish.Mandatory, Persistent: st.Publish.Persistent, ContentType: "text/plain",
+		Priority: uint8(st.Publish.Priority),
+		ReplyTo:  st.Publish.ReplyTo, CorrelationID: st.Publish.CorrelationID,
 	}
 }
 
 // Predict is the routing model's answer for a step's message, in the
 // scenario's names.
 func (p *Player) Predict(st Step) routing.Result {
-	return p.Model.Route(&p.Scenario.Topology, routing.Message{
+	m := routing.Message{
 		Exchange: st.Publish.Exchange, RoutingKey: st.Publish.RoutingKey,
 		Headers: st.Publish.Headers, Mandatory: st.Publish.Mandatory,
-	})
+	}
+	if p.Predictor != nil {
+		return p.Predictor(&p.Scenario.Topology, m)
+	}
+	return p.Model.Route(&p.Scenario.Topology, m)
 }
 
 // PlayStep publishes st's message, waits for its deliveries and compares
 // them with st's expectations; index is only reported. The TUI can pass a
 // step of its own making (a message the user composed); without expect,
-// OK compares with the model alone.
+// OK compares with the model alone, and the queues the model predicts are
+// the ones waited for.
 func (p *Player) PlayStep(ctx context.Context, index int, st Step) (StepResult, error) {
 	p.init()
+	if err := p.act(ctx, index, st); err != nil {
+		return StepResult{Index: index, Step: st}, err
+	}
+	st = p.ForServer(st)
+	model := p.Predict(st)
 	var queues, await []string
 	for _, q := range p.Scenario.Topology.Queues {
 		queues = append(queues, p.Real(q.Name))
 	}
-	for _, q := range st.Expect {
+	expect := st.Expect
+	if !st.HasExpectations() {
+		expect = model.Queues
+	}
+	for _, q := range expect {
 		await = append(await, p.Real(q))
 	}
 	obs, err := Observe(ctx, p.Session, p.Publishing(st), Watch{Queues: queues, Await: await, Wait: p.Wait})
+	if obs.MessageID != "" && index > 0 {
+		p.published = append(p.published, obs.MessageID)
+	}
 	if err != nil {
-		return StepResult{Index: index, Step: st, MessageID: obs.MessageID, Model: p.Predict(st)},
-			fmt.Errorf("step %d: publish to exchange %q: %w", index, st.Publish.Exchange, err)
+		r := StepResult{Index: index, Step: st, MessageID: obs.MessageID, Model: model}
+		if index == 0 { // a message of the TUI user's making
+			return r, fmt.Errorf("publish %q to exchange %q: %w", st.Publish.RoutingKey, st.Publish.Exchange, err)
+		}
+		return r, fmt.Errorf("step %d: publish to exchange %q: %w", index, st.Publish.Exchange, err)
 	}
 	if obs.Err != nil {
 		if ctx.Err() != nil {
@@ -320,7 +489,16 @@ func (p *Player) PlayStep(ctx context.Context, index int, st Step) (StepResult, 
 			}
 		}
 	}
-	return Judge(index, st, obs.renamed(p.scenarioName), p.Predict(st)), nil
+	return p.checkReceived(Judge(index, st, obs.renamed(p.ScenarioName), model)), nil
+}
+
+// Recheck judges a step played earlier again, with every delivery of its
+// message the Session has seen by now: a step whose message was waiting
+// (r.Waiting) is judged anew once it has been delivered. It does no I/O.
+func (p *Player) Recheck(r StepResult) StepResult {
+	obs := r.observed
+	obs.Deliveries = p.Session.Seen(r.MessageID)
+	return p.checkReceived(Judge(r.Index, r.Step, obs.renamed(p.ScenarioName), r.Model))
 }
 
 // Judge holds what was observed of step st's message (index is only
@@ -336,8 +514,19 @@ func Judge(index int, st Step, obs Observation, model routing.Result) StepResult
 		Model: model, Comparison: obs.Compare(model),
 	}
 	sort.Strings(r.Expected)
+	r.observed = obs
+	awaited := r.Expected
+	if !st.HasExpectations() && model.Err == nil {
+		awaited = model.Queues
+	}
+	for _, q := range awaited {
+		if !slices.Contains(r.Delivered, q) && !slices.Contains(obs.Settled, q) && !slices.Contains(r.Waiting, q) {
+			r.Waiting = append(r.Waiting, q)
+		}
+	}
+	sort.Strings(r.Waiting)
 	if st.Expect != nil && !slices.Equal(r.Expected, r.Delivered) {
-		r.Failures = append(r.Failures, fmt.Sprintf("expected %s, delivered to %s", list(r.Expected), list(r.Delivered)))
+		r.Failures = append(r.Failures, deliveryFailure(r))
 	}
 	if st.ExpectReturned != nil && *st.ExpectReturned != r.Returned {
 		if r.Returned {
@@ -349,16 +538,31 @@ func Judge(index int, st Step, obs Observation, model routing.Result) StepResult
 	for _, q := range sortedKeys(st.ExpectConsumers) {
 		want := st.ExpectConsumers[q]
 		if got := r.ConsumedBy[q]; got != want {
+			if got == "" && slices.Contains(r.Waiting, q) {
+				r.Failures = append(r.Failures, fmt.Sprintf("queue %s: expected consumer %s; no consumer has received it yet", q, want))
+				continue
+			}
 			if got == "" {
 				got = "no consumer"
 			}
 			r.Failures = append(r.Failures, fmt.Sprintf("queue %s: expected consumer %s, got %s", q, want, got))
 		}
 	}
+	// a queue where the step says the message waits: the model routes it
+	// there and the broker holds it, undelivered
+	r.Comparison.Unchecked = slices.DeleteFunc(r.Comparison.Unchecked, func(q string) bool { return slices.Contains(st.ExpectWaiting, q) })
+	r.Waiting = slices.DeleteFunc(r.Waiting, func(q string) bool { return slices.Contains(st.ExpectWaiting, q) })
 	r.OK = len(r.Failures) == 0
 	r.ModelAgrees = r.Comparison.Agrees()
 	why := slices.Clone(r.Failures)
-	if !r.ModelAgrees {
+	switch c := r.Comparison; {
+	case r.ModelAgrees:
+	case c.ModelErr == nil && len(c.Disagree) == 0 && !c.Copies:
+		// Only unchecked queues: nothing proves the model wrong yet.
+		if st.Expect == nil || !slices.Equal(c.Unchecked, r.Waiting) {
+			why = append(why, fmt.Sprintf("the model routes it to %s too; not delivered from there yet", strings.Join(c.Unchecked, ", ")))
+		}
+	default:
 		why = append(why, modelDiff(&r))
 	}
 	if !st.HasExpectations() {
@@ -368,10 +572,26 @@ func Judge(index int, st Step, obs Observation, model routing.Result) StepResult
 	return r
 }
 
+// deliveryFailure says how the deliveries differ from what the step
+// expected. A queue that could not be settled is not called empty: the
+// message may be waiting there.
+func deliveryFailure(r StepResult) string {
+	if len(r.Waiting) == 0 {
+		return fmt.Sprintf("expected %s, delivered to %s", list(r.Expected), list(r.Delivered))
+	}
+	what := fmt.Sprintf("expected %s, not delivered yet", list(r.Expected))
+	if len(r.Delivered) > 0 {
+		what = fmt.Sprintf("expected %s, delivered to %s so far", list(r.Expected), list(r.Delivered))
+	}
+	return fmt.Sprintf("%s: it may be waiting, ready, in %s (its consumers paused, or holding as many unacked messages as their prefetch allows)",
+		what, strings.Join(r.Waiting, ", "))
+}
+
 // HasExpectations says whether the step states what should become of its
 // message (expect, expect_returned or expect_consumers).
 func (st Step) HasExpectations() bool {
-	return st.Expect != nil || st.ExpectReturned != nil || len(st.ExpectConsumers) > 0
+	return st.Expect != nil || st.ExpectReturned != nil || len(st.ExpectConsumers) > 0 ||
+		len(st.ExpectReceived) > 0 || len(st.ExpectWaiting) > 0
 }
 
 // modelDiff explains where the model and the broker differ, with the

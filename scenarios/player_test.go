@@ -27,6 +27,9 @@ func (f *fakeSession) ServerVersion() string                                    
 func (f *fakeSession) Declare(context.Context, routing.Topology) error           { return nil }
 func (f *fakeSession) Reset(context.Context) error                               { return nil }
 func (f *fakeSession) StartConsumer(context.Context, sandbox.ConsumerSpec) error { return nil }
+func (f *fakeSession) StopConsumer(string) error                                 { return nil }
+func (f *fakeSession) PauseConsumer(string) error                                { return nil }
+func (f *fakeSession) ResumeConsumer(context.Context, string) error              { return nil }
 func (f *fakeSession) Publish(_ context.Context, p sandbox.Publishing) (sandbox.Published, error) {
 	f.published = append(f.published, p)
 	return sandbox.Published{MessageID: "m1", Acked: true, Returned: f.returned}, nil
@@ -172,5 +175,40 @@ func TestPlayerNamesAndManualAcks(t *testing.T) {
 		if x.Name == "orders_safe-x" && x.AlternateExchange() != "orders_unrouted-x" {
 			t.Errorf("alternate exchange %q, want orders_unrouted-x", x.AlternateExchange())
 		}
+	}
+}
+
+// A task that waits behind its workers' prefetch is "waiting", not routed
+// nowhere; Recheck judges it once it has been delivered.
+func TestPlayerWaitingThenRecheck(t *testing.T) {
+	sc := builtin(t, "direct")
+	f := &fakeSession{waitErr: context.DeadlineExceeded}
+	p := NewPlayer(f, sc)
+	p.Wait = time.Millisecond
+	r, err := p.Play(context.Background(), 6) // task 3
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OK || !reflect.DeepEqual(r.Waiting, []string{"tasks"}) {
+		t.Fatalf("ok=%v waiting=%v, want not ok and waiting in tasks", r.OK, r.Waiting)
+	}
+	if !strings.Contains(r.Why, "expected [tasks], not delivered yet: it may be waiting, ready, in tasks") || strings.Contains(r.Why, "delivered to no queue") {
+		t.Errorf("why %q", r.Why)
+	}
+	f.deliveries = []sandbox.Delivery{{Queue: "tasks", Consumer: "worker-1", DeliveryTag: 1}}
+	again := p.Recheck(r)
+	if !again.OK || len(again.Waiting) != 0 || again.Index != 7 {
+		t.Errorf("after the delivery: ok=%v waiting=%v index=%d (why %q)", again.OK, again.Waiting, again.Index, again.Why)
+	}
+
+	// A queue that was settled and got nothing really got nothing.
+	top := builtin(t, "topic")
+	tp := NewPlayer(&fakeSession{}, top)
+	r, err = tp.Play(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Waiting) != 0 || !strings.Contains(r.Why, "expected [Q1, Q2], delivered to no queue") {
+		t.Errorf("settled queues: waiting=%v why=%q", r.Waiting, r.Why)
 	}
 }

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"go.yaml.in/yaml/v3"
 
+	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
 
@@ -13,32 +14,61 @@ func (d *decoder) steps(n *yaml.Node, sc *Scenario, xs map[string]*routing.Excha
 		consumerQueue[c.Name] = c.Queue
 		watched[c.Queue] = true
 	}
+	for _, q := range sc.Unobserved {
+		watched[q] = true
+	}
 	for q := range qs {
 		if !watched[q] {
 			consumerQueue[q] = q // the observer
 		}
+	}
+	named := map[string]bool{} // the scenario's own consumers
+	replies := false           // a consumer reads direct reply-to's pseudo-queue
+	for _, c := range sc.Consumers {
+		named[c.Name] = true
+		replies = replies || c.Queue == sandbox.DirectReplyTo
 	}
 	nodes := d.seq(n, "steps")
 	if n != nil && len(nodes) == 0 && len(d.errs) == 0 {
 		d.fail(n, "steps is empty: add at least one step with publish and expect")
 	}
 	for i, sn := range nodes {
-		sf := d.mapping(sn, "step", "say", "publish", "expect", "expect_returned", "expect_consumers")
-		st := Step{Say: d.str(sf["say"], "say"), Line: sn.Line}
+		sf := d.mapping(sn, "step", "say", "quiz", "hint", "stop", "pause", "resume", "publish", "expect", "expect_returned", "expect_consumers", "expect_waiting", "expect_received", "expect_before")
+		st := Step{Say: terminalText(d.str(sf["say"], "say")), Quiz: terminalText(d.str(sf["quiz"], "quiz")), Hint: terminalText(d.str(sf["hint"], "hint")), Line: sn.Line}
 		num := i + 1
+		actions := func(key string) []string {
+			var out []string
+			for _, cn := range d.seq(sf[key].value, key) {
+				if cn.Kind != yaml.ScalarNode || !named[cn.Value] {
+					d.fail(cn, "step %d: %s names %q, which is not a consumer of this scenario; name one under consumers", num, key, cn.Value)
+				}
+				out = append(out, cn.Value)
+			}
+			return out
+		}
+		st.Stop, st.Pause, st.Resume = actions("stop"), actions("pause"), actions("resume")
 
 		pn := sf["publish"].value
 		if pn == nil {
 			d.fail(sn, "step %d has no publish: say what message to publish (publish: {exchange: ..., routing_key: ...})", num)
 		}
-		pf := d.mapping(pn, "publish", "exchange", "routing_key", "headers", "body", "mandatory", "persistent")
+		pf := d.mapping(pn, "publish", "exchange", "routing_key", "headers", "body", "mandatory", "persistent", "priority", "reply_to", "correlation_id")
 		st.Publish = Publish{
-			Exchange:   d.str(pf["exchange"], "exchange"),
-			RoutingKey: d.str(pf["routing_key"], "routing_key"),
-			Headers:    d.table(pf["headers"].value, "headers"),
-			Body:       d.str(pf["body"], "body"),
-			Mandatory:  d.boolean(pf["mandatory"], "mandatory"),
-			Persistent: d.boolean(pf["persistent"], "persistent"),
+			Exchange:      d.str(pf["exchange"], "exchange"),
+			RoutingKey:    d.str(pf["routing_key"], "routing_key"),
+			Headers:       d.table(pf["headers"].value, "headers"),
+			Body:          d.str(pf["body"], "body"),
+			Mandatory:     d.boolean(pf["mandatory"], "mandatory"),
+			Persistent:    d.boolean(pf["persistent"], "persistent"),
+			Priority:      d.integer(pf["priority"], "priority"),
+			ReplyTo:       d.str(pf["reply_to"], "reply_to"),
+			CorrelationID: d.str(pf["correlation_id"], "correlation_id"),
+		}
+		if st.Publish.ReplyTo == sandbox.DirectReplyTo && !replies {
+			d.fail(pf["reply_to"].value, "step %d: reply_to %s needs a consumer of %s (auto ack) to receive the replies; add one under consumers", num, sandbox.DirectReplyTo, sandbox.DirectReplyTo)
+		}
+		if st.Publish.Priority < 0 || st.Publish.Priority > 255 {
+			d.fail(pf["priority"].value, "step %d: priority %d; use 0 to 255 (0 to 9 by convention)", num, st.Publish.Priority)
 		}
 		if x := st.Publish.Exchange; x != "" && xs[x] == nil {
 			if _, pre := predeclared[x]; !pre {
@@ -61,11 +91,12 @@ func (d *decoder) steps(n *yaml.Node, sc *Scenario, xs map[string]*routing.Excha
 			switch {
 			case qn.Kind != yaml.ScalarNode:
 				d.fail(qn, "expect lists queue names")
+			case q == sandbox.DirectReplyTo && replies:
+				// the reply to this request, through direct reply-to
 			case !qs[q]:
 				d.fail(qn, "step %d expects queue %q, which is not declared; declare it under topology.queues or fix the name", num, q)
-			case seen[q]:
-				d.fail(qn, "step %d expects queue %q twice; a queue gets at most one copy of a message", num, q)
 			}
+			// a queue listed twice: two deliveries of the message from it
 			seen[q] = true
 			st.Expect = append(st.Expect, q)
 		}
@@ -102,6 +133,64 @@ func (d *decoder) steps(n *yaml.Node, sc *Scenario, xs map[string]*routing.Excha
 				}
 			}
 		}
+		for _, qn := range d.seq(sf["expect_waiting"].value, "expect_waiting") {
+			switch {
+			case qn.Kind != yaml.ScalarNode || !qs[qn.Value]:
+				d.fail(qn, "step %d: expect_waiting names %q, which is not a declared queue", num, qn.Value)
+			case seen[qn.Value]:
+				d.fail(qn, "step %d: queue %q is in both expect and expect_waiting; a message waiting there is not delivered", num, qn.Value)
+			}
+			st.ExpectWaiting = append(st.ExpectWaiting, qn.Value)
+		}
+		if rf, has := sf["expect_received"]; has {
+			rn := resolve(rf.value)
+			if rn.Kind != yaml.MappingNode {
+				d.fail(rn, "expect_received maps a consumer to the bodies it has received so far, in order: {shop: [urgent, routine]}")
+			} else {
+				st.ExpectReceived = map[string][]string{}
+				for j := 0; j+1 < len(rn.Content); j += 2 {
+					kc, vl := rn.Content[j], rn.Content[j+1]
+					if consumerQueue[kc.Value] == "" {
+						d.fail(kc, "step %d: expect_received names %q, which is not a consumer of this scenario", num, kc.Value)
+					}
+					bodies := []string{}
+					for _, bn := range d.seq(vl, "expect_received") {
+						bodies = append(bodies, bn.Value)
+					}
+					st.ExpectReceived[kc.Value] = bodies
+				}
+			}
+		}
+		st.ExpectBefore = d.expectBefore(sf["expect_before"].value, num, qs)
 		sc.Steps = append(sc.Steps, st)
 	}
+}
+
+// expectBefore reads a step's expect_before: {"3.13": [queue, ...]}, the
+// queues that get the message on servers older than that version.
+func (d *decoder) expectBefore(n *yaml.Node, num int, qs map[string]bool) map[string][]string {
+	if n == nil {
+		return nil
+	}
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+		d.fail(n, "step %d: expect_before maps a RabbitMQ version to what is expected on servers older than it: {\"3.13\": [queue]}", num)
+		return nil
+	}
+	out := map[string][]string{}
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		kn, vn := n.Content[j], n.Content[j+1]
+		if _, ok := routing.ParseVersion(kn.Value); !ok {
+			d.fail(kn, "step %d: expect_before: %q is not a RabbitMQ version; write major.minor, e.g. \"3.13\"", num, kn.Value)
+		}
+		queues := []string{}
+		for _, qn := range d.seq(vn, "expect_before") {
+			if qn.Kind != yaml.ScalarNode || !qs[qn.Value] {
+				d.fail(qn, "step %d: expect_before names %q, which is not a declared queue", num, qn.Value)
+			}
+			queues = append(queues, qn.Value)
+		}
+		out[kn.Value] = queues
+	}
+	return out
 }

@@ -11,7 +11,11 @@ type Scenario struct {
 	File      string           `yaml:"-"`
 	Topology  routing.Topology `yaml:"topology"`
 	Consumers []Consumer       `yaml:"consumers,omitempty"`
-	Steps     []Step           `yaml:"steps"`
+	// Unobserved are queues that get no observer: with no consumer of
+	// the scenario's either, messages wait there (a retry queue whose
+	// TTL dead-letters them elsewhere).
+	Unobserved []string `yaml:"unobserved,omitempty"`
+	Steps      []Step   `yaml:"steps"`
 }
 
 // Consumer is a consumer the scenario starts on a queue. A queue that no
@@ -21,15 +25,44 @@ type Consumer struct {
 	Name     string `yaml:"name"`
 	Queue    string `yaml:"queue"`
 	Prefetch int    `yaml:"prefetch,omitempty"`
-	Ack      string `yaml:"ack,omitempty"` // "auto" (default) or "manual"
+	// Ack is "auto" (default), "manual", "nack-requeue" (a worker that
+	// fails every message and hands it back: basic.nack requeue=true) or
+	// "hold" (AckHold: a slow worker).
+	Ack string `yaml:"ack,omitempty"`
+	// Arguments go with basic.consume: x-stream-offset, x-priority.
+	Arguments routing.Table `yaml:"arguments,omitempty"`
+	// Reply makes the consumer an RPC server: it answers each request
+	// (a message with reply_to) with a message of this body.
+	Reply string `yaml:"reply,omitempty"`
+	// Paused consumers are started and paused at once (basic.cancel):
+	// messages wait, ready, until a step resumes them.
+	Paused bool `yaml:"paused,omitempty"`
 }
 
-// Step publishes one message and says what should happen to it.
+// AckHold is the ack mode of a slow worker: it acks by hand, but a
+// headless run (Player.AckManual) never acks for it, so it holds what it
+// was given; with prefetch 1 the broker sends it nothing more and its
+// fellow workers take the rest.
+const AckHold = "hold"
+
+// Step publishes one message and says what should happen to it. Before
+// publishing, it may stop, pause or resume consumers.
 type Step struct {
-	Say     string  `yaml:"say"`
-	Publish Publish `yaml:"publish"`
-	// Expect lists the queues that should receive the message ([] = none).
-	// Required: a step without expectations is refused.
+	// Say narrates the step. In a quiz it is shown after the reveal, as
+	// it often gives the answer away.
+	Say string `yaml:"say"`
+	// Quiz is the question a quiz asks before publishing ("" asks where
+	// the message goes, showing it); Hint is help given on request.
+	Quiz    string   `yaml:"quiz,omitempty"`
+	Hint    string   `yaml:"hint,omitempty"`
+	Stop    []string `yaml:"stop,omitempty"`   // consumers to cancel for good
+	Pause   []string `yaml:"pause,omitempty"`  // consumers to pause (basic.cancel)
+	Resume  []string `yaml:"resume,omitempty"` // paused consumers to start again (basic.consume)
+	Publish Publish  `yaml:"publish"`
+	// Expect lists the queues that should receive the message ([] = none);
+	// a queue listed n times should deliver it n times (redeliveries, or
+	// several consumers reading a stream). Required: a step without
+	// expectations is refused.
 	Expect []string `yaml:"expect"`
 	// ExpectReturned, when set, says whether the broker should return the
 	// message (mandatory and unroutable: 312 NO_ROUTE).
@@ -37,6 +70,19 @@ type Step struct {
 	// ExpectConsumers maps a queue to the consumer that should get the
 	// message from it (round-robin among workers).
 	ExpectConsumers map[string]string `yaml:"expect_consumers,omitempty"`
+	// ExpectWaiting lists queues where the message should wait, ready,
+	// undelivered: their consumers are paused, or there are none.
+	ExpectWaiting []string `yaml:"expect_waiting,omitempty"`
+	// ExpectReceived maps a consumer to the bodies of every message of the
+	// scenario it has received so far, in arrival order (a priority
+	// queue's order, a stream replayed from an offset).
+	ExpectReceived map[string][]string `yaml:"expect_received,omitempty"`
+	// ExpectBefore replaces Expect on servers older than a version: on
+	// RabbitMQ before 3.13, say, headers compared 1 == 1.0. The key is a
+	// RabbitMQ version ("3.13"); of several, the oldest the server is
+	// older than applies. A server that is not RabbitMQ (Warren's own
+	// broker) counts as the newest.
+	ExpectBefore map[string][]string `yaml:"expect_before,omitempty"`
 	// Line is the step's line in its file, for error messages.
 	Line int `yaml:"-"`
 }
@@ -49,4 +95,10 @@ type Publish struct {
 	Body       string        `yaml:"body,omitempty"`
 	Mandatory  bool          `yaml:"mandatory,omitempty"`
 	Persistent bool          `yaml:"persistent,omitempty"`
+	Priority   int           `yaml:"priority,omitempty"` // 0-255; a priority queue delivers higher first
+	// ReplyTo and CorrelationID make the message an RPC request; reply_to
+	// amq.rabbitmq.reply-to is direct reply-to (a consumer of that
+	// pseudo-queue gets the replies).
+	ReplyTo       string `yaml:"reply_to,omitempty"`
+	CorrelationID string `yaml:"correlation_id,omitempty"`
 }

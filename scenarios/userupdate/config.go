@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -79,10 +77,12 @@ type options struct {
 	backoffMax time.Duration
 	maxName    int
 	recheck    time.Duration
+	retention  Retention
 }
 
 func buildOptions(opts []Option) options {
-	o := options{prefetch: 10, backoffMin: 100 * time.Millisecond, backoffMax: 5 * time.Second, maxName: 100, recheck: 15 * time.Second}
+	o := options{prefetch: 10, backoffMin: 100 * time.Millisecond, backoffMax: 5 * time.Second, maxName: 100, recheck: 15 * time.Second,
+		retention: DefaultRetention}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -128,6 +128,13 @@ func WithTopologyRecheck(d time.Duration) Option {
 	}
 }
 
+// WithRetention sets how long a store keeps what it no longer needs (see
+// Retention): the user service's sent and superseded outbox rows, the
+// profile service's applied message ids. Default DefaultRetention.
+func WithRetention(r Retention) Option {
+	return func(o *options) { o.retention = Retention{Age: max(r.Age, 0), Count: max(r.Count, 0)} }
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux (Go 1.24+ panics instead of erroring)
@@ -144,31 +151,6 @@ func newMessageID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-// MaskURL hides the password of an AMQP URL for logs.
-func MaskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// Unparseable (a stray '%' in the password, say): still never
-		// print the password. scheme://user:PASSWORD@rest
-		scheme, rest, ok := strings.Cut(raw, "://")
-		at := strings.LastIndex(rest, "@")
-		if !ok || at < 0 {
-			return raw
-		}
-		if user, _, has := strings.Cut(rest[:at], ":"); has {
-			return scheme + "://" + user + ":xxxxx@" + rest[at+1:]
-		}
-		return raw
-	}
-	if u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }
 
 // UpdateEvent is the body of a user.profile.update event, the article's

@@ -49,11 +49,34 @@
 // message id is the user's last_message_id), so a second copy of the failed
 // event, or one arriving after a newer update, changes nothing.
 //
+// # What the stores keep
+//
+// Each service's store is a bbolt database: a file that fsyncs every
+// commit (it survives a crash and a restart, and one process at a time
+// holds it), or, for "" (the TUI, tests, the CLI without --db), the same
+// database on an anonymous in-memory file that never syncs and goes with
+// the process.
+//
+// Neither grows without bound (WithRetention; DefaultRetention is a day
+// and 10 000 entries; an entry goes only when it is older than the Age AND
+// Count newer ones are kept):
+//
+//   - the outbox keeps every row the broker has not confirmed and every row
+//     that is still its user's latest change, so a compensation always finds
+//     the row it needs; confirmed rows that a newer update superseded are
+//     dropped under the retention;
+//   - the profile service remembers applied message ids under the
+//     retention. A copy follows its original closely (the broker redelivers
+//     what is unacked; the relay republishes only rows it had not marked
+//     sent), so idempotence holds for every copy that comes within a day or
+//     10 000 events of its original; a copy later than both would be
+//     applied again.
+//
 // # What it must never do
 //
 // Never ack an event before its effect is committed; never mark an outbox row
 // sent before the broker acks it; never block a request on the broker; never
-// share a store between the two services (each owns its SQLite database);
+// share a store between the two services (each owns its bbolt database);
 // never reach into the embedded broker's internals (everything goes over the
 // AMQP socket).
 //
@@ -78,8 +101,9 @@
 //   - Serve runs a net/http server and shuts it down gracefully when its ctx
 //     ends.
 //
-// The stores are safe for concurrent use (one SQLite connection; every
-// change is one transaction), so HTTP handlers, the relay, the consumers and
+// The stores are safe for concurrent use (bbolt: one writing transaction
+// at a time, readers on consistent snapshots; every change is one
+// transaction), so HTTP handlers, the relay, the consumers and
 // the snapshot methods (Users, Outbox, Profiles) may run at the same time.
 // The switches (CrashBeforeAck, CrashBeforeApply, RefuseNext, Stop, Start)
 // may be called from any goroutine.

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warrenmq/warren/sandbox/amqpuri"
 )
 
 // link keeps one AMQP connection up: it dials with backoff until the broker
@@ -53,7 +54,7 @@ func (l *link) run(ctx context.Context, session sessionFunc) {
 		}
 	}
 	for ctx.Err() == nil {
-		l.em.emit(Event{Kind: EventState, Note: "connecting to " + MaskURL(l.url)})
+		l.em.emit(Event{Kind: EventState, Note: "connecting to " + amqpuri.Mask(l.url)})
 		conn, err := amqp.DialConfig(l.url, amqp.Config{
 			Heartbeat:  10 * time.Second,
 			Locale:     "en_US",
@@ -65,14 +66,14 @@ func (l *link) run(ctx context.Context, session sessionFunc) {
 				return
 			}
 			// An unparseable URL's error quotes it, password and all.
-			why := strings.ReplaceAll(err.Error(), l.url, MaskURL(l.url))
-			note := fmt.Sprintf("the broker at %s is not reachable (%s); retrying in %v", MaskURL(l.url), why, delay)
+			why := amqpuri.MaskIn(err.Error(), l.url)
+			note := fmt.Sprintf("the broker at %s is not reachable (%s); retrying in %v", amqpuri.Mask(l.url), why, delay)
 			var ae *amqp.Error
 			if errors.As(err, &ae) && ae.Code == amqp.AccessRefused {
 				// Reachable, but the login was refused: the fix is the
 				// URL's credentials, not the network. Retry all the same
 				// (the user may be created after the service starts).
-				note = fmt.Sprintf("the broker at %s refused the login (%d %s): check the user and password in --url; retrying in %v", MaskURL(l.url), ae.Code, ae.Reason, delay)
+				note = fmt.Sprintf("the broker at %s refused the login (%d %s): check the user and password in --url; retrying in %v", amqpuri.Mask(l.url), ae.Code, ae.Reason, delay)
 			}
 			l.em.emit(Event{Kind: EventState, Note: note})
 			if !wait() {
@@ -140,7 +141,7 @@ func (l *link) watch(ctx context.Context, closed <-chan *amqp.Error, done chan e
 // once its topology is declared and its consumers run.
 func (l *link) up() {
 	l.connected.Store(true)
-	l.em.emit(Event{Kind: EventState, Note: "connected to " + MaskURL(l.url)})
+	l.em.emit(Event{Kind: EventState, Note: "connected to " + amqpuri.Mask(l.url)})
 }
 
 // dialer is amqp091-go's dial with a short timeout that also gives up when

@@ -30,13 +30,13 @@ type ProfileService struct {
 	life lifecycle
 }
 
-// NewProfileService opens the profile service's store (dbPath: a SQLite
+// NewProfileService opens the profile service's store (dbPath: a bbolt
 // file, or "" for a private in-memory database) and prepares its link to
 // the broker at url. Nothing runs until Start; onEvent (may be nil) hears
 // everything the service does.
 func NewProfileService(url, dbPath string, onEvent func(Event), opts ...Option) (*ProfileService, error) {
 	o := buildOptions(opts)
-	st, err := openProfileStore(context.Background(), dbPath)
+	st, err := openProfileStore(context.Background(), dbPath, o.retention)
 	if err != nil {
 		return nil, fmt.Errorf("profile service: %w", err)
 	}

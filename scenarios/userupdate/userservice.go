@@ -26,13 +26,13 @@ type UserService struct {
 	life lifecycle
 }
 
-// NewUserService opens the user service's store (dbPath: a SQLite file, or
+// NewUserService opens the user service's store (dbPath: a bbolt file, or
 // "" for a private in-memory database) and prepares its link to the broker
 // at url. Nothing runs until Start; onEvent (may be nil) hears everything
 // the service does.
 func NewUserService(url, dbPath string, onEvent func(Event), opts ...Option) (*UserService, error) {
 	o := buildOptions(opts)
-	st, err := openUserStore(context.Background(), dbPath)
+	st, err := openUserStore(context.Background(), dbPath, o.retention)
 	if err != nil {
 		return nil, fmt.Errorf("user service: %w", err)
 	}
