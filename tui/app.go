@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,9 +58,16 @@ type Config struct {
 	Scenarios []scenarios.Scenario
 	// Initial is the name of the scenario to choose at start ("" = none).
 	Initial string
-	// Route is the routing model (routing.Route): where a message goes and
-	// why. Without it publishes are not explained.
-	Route func(*routing.Topology, routing.Message) routing.Result
+	// NameSuffix is appended to every exchange and queue name declared on
+	// the broker (scenarios.Player.Suffix), so that several runs can
+	// share one; the screen shows the scenario's names.
+	NameSuffix string
+	// Predict, when set, replaces the routing model the Player picks for
+	// the server's version (tests make it wrong to see a disagreement).
+	Predict func(*routing.Topology, routing.Message) routing.Result
+	// NoColor draws without colours (bold, underline and reverse only).
+	// New also honours the NO_COLOR environment variable.
+	NoColor bool
 	// Screen is where to draw; nil means the terminal. Tests pass
 	// tcell.NewSimulationScreen.
 	Screen tcell.Screen
@@ -70,6 +78,10 @@ type Config struct {
 	FloodCount int
 	// ShutdownTimeout bounds the Reset and Close done on quit (default 5s).
 	ShutdownTimeout time.Duration
+	// Animation is how long a message takes across the diagram page
+	// (about a second; v changes it there). 0 switches it off, as tests
+	// leave it.
+	Animation time.Duration
 	// URL is the broker's AMQP URL, for the user-update flow page's
 	// services (userupdate.go); without it the page cannot start them.
 	URL string
@@ -115,6 +127,11 @@ type App struct {
 	msgSeq      atomic.Uint64
 
 	flow atomic.Pointer[flowPage] // the user-update flow page (userupdate.go), nil until opened
+
+	th            theme
+	player        *scenarios.Player // the chosen scenario's; the worker's alone (play.go)
+	recheckQueued atomic.Bool
+	diagramSpeed  atomic.Int64 // the diagram's animation length now, for the ticker (diagram_page.go)
 }
 
 // New builds the application. Nothing runs until Run.
@@ -138,10 +155,13 @@ func New(cfg Config) (*App, error) {
 		pumpSync: make(chan chan struct{}),
 		loopDone: make(chan struct{}),
 	}
+	a.th = theme{noColor: cfg.NoColor || os.Getenv("NO_COLOR") != ""}
 	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	a.m.broker = cfg.Session.Broker()
 	a.m.state = cfg.Session.State()
 	a.m.version = serverVersion(cfg.Session)
+	a.m.nameSuffix = cfg.NameSuffix
+	a.diagramSpeed.Store(int64(cfg.Animation))
 	a.keys = a.bindings()
 	a.ui = a.build()
 	if cfg.Initial != "" {
@@ -164,9 +184,14 @@ func New(cfg Config) (*App, error) {
 			cfg.AfterDraw(s)
 		}
 	})
+	// What the screen opens with, at the first refresh (after the first
+	// draw, so that its size is known): the scenario's about text, or
+	// the list to choose from.
 	if cfg.Initial != "" {
 		sc := &a.cfg.Scenarios[a.scenarioIndex(cfg.Initial)]
-		a.submit("choose "+sc.Name, func(ctx context.Context) { a.doChoose(ctx, sc) })
+		a.later(func() { a.choose(sc) })
+	} else {
+		a.later(a.showScenarios)
 	}
 	return a, nil
 }
@@ -225,7 +250,7 @@ func (a *App) submit(name string, run func(ctx context.Context)) {
 	case a.jobs <- job{name: name, run: run}:
 	default:
 		a.m.mu.Lock()
-		a.m.logf("yellow", "busy: %q not done, the previous work is still running", name)
+		a.m.logf(colWarn, "busy: %q not done, the previous work is still running", name)
 		a.m.mu.Unlock()
 	}
 }
@@ -291,18 +316,18 @@ func (a *App) setBusy(what string) {
 func (a *App) shutdown() {
 	timeout := a.cfg.ShutdownTimeout
 	if !waitTimeout(a.workerWG.Wait, timeout) {
-		a.logf("red", "quit: the broker did not answer within %s; leaving without cleaning up", timeout)
+		a.logf(colBad, "quit: the broker did not answer within %s; leaving without cleaning up", timeout)
 	} else {
 		a.setBusy("deleting what Warren declared")
 		cleaned := waitTimeout(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			if err := a.sess.Reset(ctx); err != nil {
-				a.logf("red", "reset on quit: %v", err)
+				a.logf(colBad, "reset on quit: %v", err)
 			}
 		}, timeout+time.Second)
 		if !cleaned {
-			a.logf("red", "quit: reset did not finish within %s", timeout)
+			a.logf(colBad, "quit: reset did not finish within %s", timeout)
 		}
 	}
 	a.flowShutdown(timeout) // the user-update services, if their page was opened
@@ -434,12 +459,20 @@ func (a *App) ticker() {
 				if now.Sub(a.m.suppressedSince) >= time.Second {
 					a.m.flushSuppressed()
 				}
+				if a.m.diagramTick() {
+					a.m.dirty = true
+				}
 				a.m.mu.Unlock()
 				a.queueStats()
 			}
 			a.m.mu.Lock()
-			dirty := a.m.dirty || a.keyed.Load()
+			// A message on its way across the diagram needs its frames.
+			dirty := a.m.dirty || a.keyed.Load() || a.m.diag.animating(now, time.Duration(a.diagramSpeed.Load()))
+			recheck := a.m.recheck
 			a.m.mu.Unlock()
+			if recheck {
+				a.queueRecheck()
+			}
 			if dirty && !a.drawPending.Swap(true) {
 				a.queueRefresh()
 			}
@@ -462,6 +495,19 @@ func (a *App) queueRefresh() {
 	select {
 	case <-done:
 	case <-a.loopDone:
+	}
+}
+
+// queueRecheck asks the worker to judge again the messages that were
+// waiting, some of which has been delivered since.
+func (a *App) queueRecheck() {
+	if a.recheckQueued.Swap(true) {
+		return
+	}
+	select {
+	case a.jobs <- job{name: "", run: a.doRecheck}:
+	default:
+		a.recheckQueued.Store(false)
 	}
 }
 

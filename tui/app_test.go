@@ -8,6 +8,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"github.com/warrenmq/warren/internal/testbrokers"
 	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/sandbox/routing"
 	"github.com/warrenmq/warren/scenarios"
@@ -15,25 +16,26 @@ import (
 
 // chooseTopic opens the app with direct and topic listed, and chooses
 // topic with the keys a person would press.
-func chooseTopic(t *testing.T, b testBroker, w, h int, opts ...harnessOpt) (*harness, scenarios.Scenario) {
+func chooseTopic(t *testing.T, b testbrokers.Broker, w, h int, opts ...harnessOpt) (*harness, scenarios.Scenario) {
 	sfx := suffix()
 	topic := topicScenario(sfx)
 	hs := start(t, b, w, h, []scenarios.Scenario{directScenario(sfx), topic}, opts...)
 	hs.waitText("Scenarios")
 	hs.key(tcell.KeyDown)
 	hs.key(tcell.KeyEnter)
+	hs.waitText("About topic")
+	hs.key(tcell.KeyEscape)
 	q1, q2 := topic.Topology.Queues[0].Name, topic.Topology.Queues[1].Name
 	hs.waitFor("the queue panes of topic", func(s string) bool {
 		return strings.Contains(s, q1+" r:0") && strings.Contains(s, q2+" r:0")
 	})
-	// The form is filled from the first step once the scenario is declared.
-	hs.waitText(topic.Topology.Exchanges[0].Name)
+	hs.waitText(topic.Topology.Exchanges[0].Name + " (topic) bindings")
 	return hs, topic
 }
 
 func TestPublishExplainsEveryBinding(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
 			q1, q2 := topic.Topology.Queues[0].Name, topic.Topology.Queues[1].Name
 
@@ -46,10 +48,10 @@ func TestPublishExplainsEveryBinding(t *testing.T) {
 					strings.Contains(pane(s, q2), "quick.orange.rabbit") &&
 					strings.Contains(s, "✗ lazy.#")
 			})
-			topo := pane(s, "Topology")
-			for _, want := range []string{"✓ *.orange.* -> " + q1, "✓ *.*.rabbit -> " + q2, "✗ lazy.# -> " + q2} {
-				if !strings.Contains(topo, want) {
-					t.Errorf("topology pane lacks %q:\n%s", want, topo)
+			topo := routingPane(s)
+			for _, want := range [][3]string{{q1, "*.orange.*", "✓"}, {q2, "*.*.rabbit", "✓"}, {q2, "lazy.#", "✗"}} {
+				if got := bindingMark(topo, want[0], want[1]); got != want[2] {
+					t.Errorf("binding %s -> %s marked %q, want %q:\n%s", want[1], want[0], got, want[2], topo)
 				}
 			}
 			if strings.Contains(s, "DISAGREE") || strings.Contains(topo, "! ") {
@@ -60,8 +62,8 @@ func TestPublishExplainsEveryBinding(t *testing.T) {
 }
 
 func TestBadFormInputPublishesNothing(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
 			q1 := topic.Topology.Queues[0].Name
 			tests := []struct {
@@ -102,14 +104,12 @@ func TestBadFormInputPublishesNothing(t *testing.T) {
 }
 
 func TestCrashedConsumerRedelivers(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
 			q1 := topic.Topology.Queues[0].Name
 
-			// Tab: scenarios -> topology -> Q1; m: manual ack.
-			hs.key(tcell.KeyTab)
-			hs.key(tcell.KeyTab)
+			hs.focusQueue(q1)
 			hs.typeText("m")
 			hs.waitText(" " + q1 + " r:0 u:0 [manual]")
 
@@ -120,9 +120,7 @@ func TestCrashedConsumerRedelivers(t *testing.T) {
 				return strings.Contains(s, " "+q1+" r:0 u:1 [manual]") && rowFlag(pane(s, q1), "crash.orange.test") == "H"
 			})
 
-			hs.key(tcell.KeyEscape) // back to the scenario list
-			hs.key(tcell.KeyTab)
-			hs.key(tcell.KeyTab)
+			hs.focusQueue(q1)
 			hs.typeText("c")
 			s := hs.waitFor("the message redelivered in Q1", func(s string) bool {
 				return rowFlag(pane(s, q1), "crash.orange.test") == "RH"
@@ -145,15 +143,15 @@ func rowFlag(paneText, key string) string {
 }
 
 func TestResetDeletesTheQueues(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
 			hs.typeText("r")
-			hs.waitText("no queues declared")
+			hs.waitText("not declared on the broker")
 
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			check, err := sandbox.Dial(ctx, b.url, sandbox.Options{Label: b.label})
+			check, err := sandbox.Dial(ctx, b.URL, sandbox.Options{Label: b.Label})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,8 +166,8 @@ func TestResetDeletesTheQueues(t *testing.T) {
 }
 
 func TestStepsNarrateAndCheck(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
 			hs.typeText("s")
 			hs.waitText("Step 1/2: Both patterns match")
@@ -187,14 +185,14 @@ func TestStepsNarrateAndCheck(t *testing.T) {
 
 // A broker that goes away shows "disconnected"; quitting still works.
 func TestBrokerGoneShowsDisconnected(t *testing.T) {
-	for _, b := range brokers(t) {
-		if b.shutdown == nil {
+	for _, b := range testbrokers.Both(t) {
+		if b.Server == nil {
 			continue // a live RabbitMQ is not ours to stop
 		}
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs, _ := chooseTopic(t, b, 100, 30)
 			hs.waitText("embedded connected")
-			b.shutdown()
+			b.Server.Shutdown()
 			hs.waitText("embedded disconnected")
 			// Publishing now fails with a message, not a hang.
 			hs.typeText("p")
@@ -208,8 +206,8 @@ func TestBrokerGoneShowsDisconnected(t *testing.T) {
 // When the model and the broker disagree, the log and the binding say so.
 // The broker is right here: the test gives the App a model that forgets Q2.
 func TestDisagreementIsFlagged(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			wrong := func(top *routing.Topology, m routing.Message) routing.Result {
 				r := routing.Route(top, m)
 				var qs []string
@@ -221,14 +219,15 @@ func TestDisagreementIsFlagged(t *testing.T) {
 				r.Queues = qs
 				return r
 			}
-			hs, topic := chooseTopic(t, b, 140, 40, func(c *Config) { c.Route = wrong })
+			hs, topic := chooseTopic(t, b, 140, 40, func(c *Config) { c.Predict = wrong })
 			q2 := topic.Topology.Queues[1].Name
 			hs.typeText("p")
 			hs.typeText("quick.orange.rabbit")
 			hs.key(tcell.KeyEnter)
 			s := hs.waitText("DISAGREE " + q2)
-			if !strings.Contains(pane(s, "Topology"), "-> "+q2) || !strings.Contains(pane(s, "Topology"), "! the broker delivered here") {
-				t.Errorf("the binding to %s is not flagged:\n%s", q2, pane(s, "Topology"))
+			topo := routingPane(s)
+			if !strings.Contains(topo, "!"+q2) || !strings.Contains(topo, "! the broker delivered here") {
+				t.Errorf("the queue %s is not flagged:\n%s", q2, topo)
 			}
 		})
 	}
@@ -237,15 +236,11 @@ func TestDisagreementIsFlagged(t *testing.T) {
 // Manual ack with prefetch 1: the second message waits, ready, until the
 // first is acked; then it is delivered and held in turn.
 func TestManualAckWithPrefetch(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 140, 40)
 			q1 := topic.Topology.Queues[0].Name
-			toQ1 := func() {
-				hs.key(tcell.KeyEscape)
-				hs.key(tcell.KeyTab)
-				hs.key(tcell.KeyTab)
-			}
+			toQ1 := func() { hs.focusQueue(q1) }
 			publish := func(key string) {
 				hs.typeText("p")
 				hs.typeText(key)
@@ -261,7 +256,6 @@ func TestManualAckWithPrefetch(t *testing.T) {
 			hs.waitFor("the first message held", func(s string) bool {
 				return rowFlag(pane(s, q1), "first.orange.one") == "H"
 			})
-			hs.key(tcell.KeyEscape)
 			publish("second.orange.two")
 			s := hs.waitText(q1 + " r:1 u:1 [manual pf1]")
 			if rowFlag(pane(s, q1), "second.orange.two") != "(no row)" {
@@ -283,7 +277,7 @@ func TestManualAckWithPrefetch(t *testing.T) {
 
 // The mouse works: clicking a scenario in the list chooses it.
 func TestMouseChoosesScenario(t *testing.T) {
-	b := brokers(t)[0]
+	b := testbrokers.Both(t)[0]
 	sfx := suffix()
 	topic := topicScenario(sfx)
 	hs := start(t, b, 120, 40, []scenarios.Scenario{directScenario(sfx), topic})
@@ -309,19 +303,17 @@ func TestMouseChoosesScenario(t *testing.T) {
 // A second consumer on a queue: the broker hands messages out round-robin,
 // and the pane says which consumer got each.
 func TestSecondConsumerRoundRobin(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 140, 40)
 			q1 := topic.Topology.Queues[0].Name
-			hs.key(tcell.KeyTab)
-			hs.key(tcell.KeyTab)
+			hs.focusQueue(q1)
 			hs.typeText("w")
 			hs.waitText(q1 + " r:0 u:0 [auto|auto]")
 			for _, key := range []string{"one.orange.a", "two.orange.b"} {
 				hs.typeText("p")
 				hs.typeText(key)
 				hs.key(tcell.KeyEnter)
-				hs.key(tcell.KeyEscape)
 			}
 			s := hs.waitFor("both messages in Q1", func(s string) bool {
 				p := pane(s, q1)

@@ -14,8 +14,9 @@ import (
 
 func (a *App) consumersOn(queue string) []sandbox.ConsumerInfo {
 	var out []sandbox.ConsumerInfo
+	real := a.real(queue)
 	for _, c := range a.sess.Consumers() {
-		if c.Spec.Queue == queue {
+		if c.Spec.Queue == real {
 			out = append(out, c)
 		}
 	}
@@ -25,7 +26,7 @@ func (a *App) consumersOn(queue string) []sandbox.ConsumerInfo {
 func (a *App) primary(queue string) (sandbox.ConsumerInfo, bool) {
 	cs := a.consumersOn(queue)
 	if len(cs) == 0 {
-		a.logf("yellow", "%s has no consumer (w adds one)", queue)
+		a.logf(colWarn, "%s has no consumer (w adds one)", queue)
 		return sandbox.ConsumerInfo{}, false
 	}
 	// The scenario's own consumer, not one the user added (w): switching
@@ -52,17 +53,17 @@ func (a *App) doToggleAck(ctx context.Context, queue string) {
 	}
 	// The ack mode is fixed by basic.consume: switching means a new consumer.
 	if err := a.sess.StopConsumer(spec.Name); err != nil {
-		a.logf("red", "stop consumer %s: %v", spec.Name, err)
+		a.logf(colBad, "stop consumer %s: %v", spec.Name, err)
 		return
 	}
 	if err := a.sess.StartConsumer(ctx, spec); err != nil {
-		a.logf("red", "start consumer %s: %v", spec.Name, err)
+		a.logf(colBad, "start consumer %s: %v", spec.Name, err)
 		return
 	}
 	if spec.Ack == sandbox.ManualAck {
-		a.logf("aqua", "%s: %s now holds messages until you ack (a), nack (n/N) or reject (x/X)", queue, spec.Name)
+		a.logf(colInfo, "%s: %s now holds messages until you ack (a), nack (n/N) or reject (x/X)", queue, spec.Name)
 	} else {
-		a.logf("aqua", "%s: %s now auto-acks (the broker forgets a message once sent)", queue, spec.Name)
+		a.logf(colInfo, "%s: %s now auto-acks (the broker forgets a message once sent)", queue, spec.Name)
 	}
 }
 
@@ -76,16 +77,16 @@ func (a *App) doPause(ctx context.Context, queue string) {
 	if c.State == sandbox.ConsumerRunning {
 		err = a.sess.PauseConsumer(c.Spec.Name)
 		if err == nil {
-			a.logf("aqua", "%s: %s paused; new messages wait ready in the queue", queue, c.Spec.Name)
+			a.logf(colInfo, "%s: %s paused; new messages wait ready in the queue", queue, c.Spec.Name)
 		}
 	} else {
 		err = a.sess.ResumeConsumer(ctx, c.Spec.Name)
 		if err == nil {
-			a.logf("aqua", "%s: %s resumed", queue, c.Spec.Name)
+			a.logf(colInfo, "%s: %s resumed", queue, c.Spec.Name)
 		}
 	}
 	if err != nil {
-		a.logf("red", "%s: %v", c.Spec.Name, err)
+		a.logf(colBad, "%s: %v", c.Spec.Name, err)
 	}
 }
 
@@ -100,19 +101,19 @@ func (a *App) doCrash(ctx context.Context, queue string) {
 	}
 	name := c.Spec.Name
 	if err := a.sess.CrashConsumer(name); err != nil {
-		a.logf("red", "crash %s: %v", name, err)
+		a.logf(colBad, "crash %s: %v", name, err)
 		return
 	}
-	a.logf("aqua", "%s: %s crashed holding %d unacked; the broker requeues them", queue, name, len(c.Unacked))
+	a.logf(colInfo, "%s: %s crashed holding %d unacked; the broker requeues them", queue, name, len(c.Unacked))
 	if err := a.sess.ResumeConsumer(ctx, name); err != nil {
 		// A crashed consumer may need starting from scratch.
 		_ = a.sess.StopConsumer(name)
 		if err := a.sess.StartConsumer(ctx, c.Spec); err != nil {
-			a.logf("red", "restart %s: %v", name, err)
+			a.logf(colBad, "restart %s: %v", name, err)
 			return
 		}
 	}
-	a.logf("aqua", "%s: %s restarted", queue, name)
+	a.logf(colInfo, "%s: %s restarted", queue, name)
 }
 
 func (a *App) doPrefetch(queue string, delta int) {
@@ -123,13 +124,13 @@ func (a *App) doPrefetch(queue string, delta int) {
 	}
 	n := max(0, c.Spec.Prefetch+delta)
 	if err := a.sess.SetPrefetch(c.Spec.Name, n); err != nil {
-		a.logf("red", "prefetch %s: %v", c.Spec.Name, err)
+		a.logf(colBad, "prefetch %s: %v", c.Spec.Name, err)
 		return
 	}
 	if n == 0 {
-		a.logf("aqua", "%s: prefetch unlimited", c.Spec.Name)
+		a.logf(colInfo, "%s: prefetch unlimited", c.Spec.Name)
 	} else {
-		a.logf("aqua", "%s: prefetch %d (at most %d unacked at a time)", c.Spec.Name, n, n)
+		a.logf(colInfo, "%s: prefetch %d (at most %d unacked at a time)", c.Spec.Name, n, n)
 	}
 }
 
@@ -139,7 +140,7 @@ const extraPrefix = "+w"
 func (a *App) doAddConsumer(ctx context.Context, queue string) {
 	defer a.snapshotConsumers()
 	cs := a.consumersOn(queue)
-	spec := sandbox.ConsumerSpec{Queue: queue, Ack: sandbox.AutoAck}
+	spec := sandbox.ConsumerSpec{Queue: a.real(queue), Ack: sandbox.AutoAck}
 	if len(cs) > 0 {
 		p, _ := a.primary(queue)
 		spec.Ack, spec.Prefetch = p.Spec.Ack, p.Spec.Prefetch
@@ -155,10 +156,10 @@ func (a *App) doAddConsumer(ctx context.Context, queue string) {
 		}
 	}
 	if err := a.sess.StartConsumer(ctx, spec); err != nil {
-		a.logf("red", "add consumer on %s: %v", queue, err)
+		a.logf(colBad, "add consumer on %s: %v", queue, err)
 		return
 	}
-	a.logf("aqua", "%s: %d consumers; the broker hands messages out round-robin", queue, len(cs)+1)
+	a.logf(colInfo, "%s: %d consumers; the broker hands messages out round-robin", queue, len(cs)+1)
 }
 
 func (a *App) doRemoveConsumer(ctx context.Context, queue string) {
@@ -167,12 +168,12 @@ func (a *App) doRemoveConsumer(ctx context.Context, queue string) {
 	for i := len(cs) - 1; i >= 0; i-- {
 		if strings.Contains(cs[i].Spec.Name, extraPrefix) {
 			if err := a.sess.StopConsumer(cs[i].Spec.Name); err != nil {
-				a.logf("red", "stop %s: %v", cs[i].Spec.Name, err)
+				a.logf(colBad, "stop %s: %v", cs[i].Spec.Name, err)
 			}
 			return
 		}
 	}
-	a.logf("yellow", "%s: no added consumer to remove (w adds one)", queue)
+	a.logf(colWarn, "%s: no added consumer to remove (w adds one)", queue)
 }
 
 // doSettle acks, nacks or rejects one held message: the one given, or the
@@ -195,7 +196,7 @@ func (a *App) doSettle(queue, consumer string, tag uint64, how string) {
 	}
 	if !found {
 		if oldest == nil {
-			a.logf("yellow", "%s: no message held unacked (m switches the consumer to manual ack)", queue)
+			a.logf(colWarn, "%s: no message held unacked (m switches the consumer to manual ack)", queue)
 			return
 		}
 		consumer, tag = holder, oldest.DeliveryTag
@@ -214,6 +215,6 @@ func (a *App) doSettle(queue, consumer string, tag uint64, how string) {
 		err = a.sess.Reject(consumer, tag, false)
 	}
 	if err != nil {
-		a.logf("red", "%s %s #%d: %v", how, consumer, tag, err)
+		a.logf(colBad, "%s %s #%d: %v", how, consumer, tag, err)
 	}
 }

@@ -11,6 +11,11 @@
 // network work on the event loop, never own unbounded data, and never
 // panic on what a user types (bad input is a message in the form).
 //
+// The diagram page (d; diagram_page.go, diagram_flow.go) draws the topology
+// with tui/diagram and animates each message along its path; it learns of
+// every message, whoever published it, from the deliveries the pump folds
+// in, and under a flood shows rates instead of animating.
+//
 // Keys are data: bindings() is the one table that both dispatches keys and
 // generates the help page.
 //

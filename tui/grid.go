@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/gdamore/tcell/v2"
@@ -20,12 +21,13 @@ const (
 // keys to the focused child and mouse events to the child under the mouse.
 type queueGrid struct {
 	*tview.Box
+	th      *theme
 	panes   []*queuePane
 	first   int // index of the first pane shown
 	visible []*queuePane
 }
 
-func newQueueGrid() *queueGrid { return &queueGrid{Box: tview.NewBox()} }
+func newQueueGrid(th *theme) *queueGrid { return &queueGrid{Box: tview.NewBox(), th: th} }
 
 func (g *queueGrid) setPanes(p []*queuePane) {
 	g.panes = p
@@ -39,7 +41,12 @@ func (g *queueGrid) Draw(screen tcell.Screen) {
 	n := len(g.panes)
 	g.visible = g.visible[:0]
 	if n == 0 {
-		tview.Print(screen, "[gray] no queues declared", x, y, w, tview.AlignLeft, tcell.ColorGray)
+		if h > 0 {
+			tview.Print(screen, " no queues declared", x, y, w, tview.AlignLeft, tcell.ColorDefault)
+		}
+		return
+	}
+	if h <= 0 {
 		return
 	}
 	cols := max(1, min(n, w/minPaneWidth))
@@ -70,12 +77,18 @@ func (g *queueGrid) Draw(screen tcell.Screen) {
 		py := y + r*h/rowsUsed
 		ph := y + (r+1)*h/rowsUsed - py
 		p.table.SetRect(px, py, pw, ph)
+		p.table.SetTitle(p.title(pw - 2))
 		p.table.Draw(screen)
+		// What does not fit is said on the bottom border.
+		rowOff, _ := p.table.GetOffset()
+		if below := len(p.content.rows) - rowOff - max(0, ph-3); below > 0 && ph >= 3 && pw > 10 {
+			tview.Print(screen, g.th.text("[yellow]"+fmt.Sprintf(" %d more ↓ ", below)+"[-]"), px+1, py+ph-1, pw-2, tview.AlignLeft, tcell.ColorDefault)
+		}
 		g.visible = append(g.visible, p)
 	}
 	if shown < n {
-		tview.Print(screen, "[yellow]"+tview.Escape(
-			" queues "+itoa(g.first+1)+"-"+itoa(g.first+shown)+" of "+itoa(n)+" (Tab) "), x, y+h-1, w, tview.AlignRight, tcell.ColorYellow)
+		tview.Print(screen, g.th.text("[yellow]"+tview.Escape(
+			" queue panes "+itoa(g.first+1)+"-"+itoa(g.first+shown)+" of "+itoa(n)+" (Tab) ")+"[-]"), x, y+h-1, w, tview.AlignRight, tcell.ColorDefault)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/warrenmq/warren/internal/testbrokers"
 )
 
 // slowReset is a broker that takes a while to delete what Warren declared.
@@ -28,7 +30,7 @@ func (s slowReset) Reset(ctx context.Context) error {
 // terminal (seen: `warren --url ...` left running, connected to nothing,
 // after its tmux window was killed).
 func TestRunReturnsWhenTheLoopEndsOnItsOwn(t *testing.T) {
-	b := brokers(t)[0]
+	b := testbrokers.Both(t)[0]
 	// Quitting resets the Session; a slow broker keeps the ticker running
 	// for several ticks after the loop has gone.
 	hs, _ := chooseTopic(t, b, 100, 30, func(c *Config) {

@@ -12,7 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"go.uber.org/goleak"
 
-	"github.com/warrenmq/warren/internal/brokertest"
+	"github.com/warrenmq/warren/internal/testbrokers"
 	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/sandbox/routing"
 	"github.com/warrenmq/warren/scenarios"
@@ -27,36 +27,15 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreAnyFunction("github.com/warrenmq/warren/tui.(*App).queueRefresh.func1"))
 }
 
-// testBroker is a broker the TUI tests run against.
-type testBroker struct {
-	name  string
-	url   string
-	label string
-	// shutdown stops the broker (the embedded one only), to test a broker
-	// that goes away.
-	shutdown func()
-}
-
-// brokers lists the brokers to test on: the live RabbitMQ (see
-// internal/brokertest for when it is skipped or required) and the embedded
-// one.
-func brokers(t *testing.T) []testBroker {
-	t.Helper()
-	var out []testBroker
-	if u, ok := brokertest.Live(t); ok {
-		out = append(out, testBroker{name: "rabbitmq", url: u})
-	}
-	return append(out, embeddedBrokers(t)...)
-}
-
 func suffix() string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-// topicScenario is DESIGN.md's topic scenario with names unique to the
-// test, so that runs never collide on a shared RabbitMQ.
+// topicScenario is the built-in topic scenario (scenarios/builtin/topic.yaml,
+// the one README.md shows) with names unique to the test, so that runs
+// never collide on a shared RabbitMQ.
 func topicScenario(sfx string) scenarios.Scenario {
 	x, q1, q2 := "animals-"+sfx, "Q1-"+sfx, "Q2-"+sfx
 	return scenarios.Scenario{
@@ -110,24 +89,32 @@ type harness struct {
 	mu     sync.Mutex
 	last   string // the screen after the latest draw
 	cancel context.CancelFunc
+
+	// Keys: each one the test injects is waited for until the App's key
+	// handler has run on it. tview's loop picks between key events and
+	// queued updates (QueueUpdateDraw) in no set order, so without this a
+	// key injected before an update (Esc, then focusQueue) could be
+	// handled after it and undo it.
+	keysSent int
+	keysSeen int // under mu
+	keyed    chan struct{}
 }
 
 type harnessOpt func(*Config)
 
-func start(t *testing.T, b testBroker, w, h int, scs []scenarios.Scenario, opts ...harnessOpt) *harness {
+func start(t *testing.T, b testbrokers.Broker, w, h int, scs []scenarios.Scenario, opts ...harnessOpt) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	sess, err := sandbox.Dial(ctx, b.url, sandbox.Options{Label: b.label, Reconnect: true, ConnectionName: "warren tui test", EventBuffer: 8192})
+	sess, err := sandbox.Dial(ctx, b.URL, sandbox.Options{Label: b.Label, Reconnect: true, ConnectionName: "warren tui test", EventBuffer: 8192})
 	cancel()
 	if err != nil {
-		t.Fatalf("dial %s: %v", b.name, err)
+		t.Fatalf("dial %s: %v", b.Name, err)
 	}
 	screen := tcell.NewSimulationScreen("UTF-8")
-	hs := &harness{t: t, screen: screen, sess: sess, draws: make(chan struct{}, 1), done: make(chan error, 1)}
+	hs := &harness{t: t, screen: screen, sess: sess, draws: make(chan struct{}, 1), done: make(chan error, 1), keyed: make(chan struct{}, 1)}
 	cfg := Config{
 		Session:   sess,
 		Scenarios: scs,
-		Route:     routing.Route,
 		Screen:    screen,
 		AfterDraw: func(tcell.Screen) {
 			// Read the screen here, on the event loop right after a draw:
@@ -153,6 +140,18 @@ func start(t *testing.T, b testBroker, w, h int, scs []scenarios.Scenario, opts 
 		sess.Close()
 		t.Fatal(err)
 	}
+	// Count the keys the App has handled (its capture sees every key).
+	app.app.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		out := app.onKey(ev)
+		hs.mu.Lock()
+		hs.keysSeen++
+		hs.mu.Unlock()
+		select {
+		case hs.keyed <- struct{}{}:
+		default:
+		}
+		return out
+	})
 	screen.SetSize(w, h)
 	hs.app = app
 	runCtx, runCancel := context.WithCancel(context.Background())
@@ -202,10 +201,17 @@ func screenText(screen tcell.SimulationScreen) string {
 	return b.String()
 }
 
+// drawWaitLimit bounds a wait that is failing, nothing else: a wait that
+// succeeds returns at the draw that shows it. Under -race on a loaded
+// two-core machine, 256 keystrokes or a 20,000-message flood take longer
+// than 15 s to reach the screen, and a tight bound made such tests fail
+// for want of CPU, not for a defect.
+const drawWaitLimit = 90 * time.Second
+
 // waitFor waits, draw by draw, until cond holds on the screen.
 func (h *harness) waitFor(what string, cond func(screen string) bool) string {
 	h.t.Helper()
-	timeout := time.NewTimer(15 * time.Second)
+	timeout := time.NewTimer(drawWaitLimit)
 	defer timeout.Stop()
 	for {
 		s := h.text()
@@ -225,11 +231,35 @@ func (h *harness) waitText(sub string) string {
 	return h.waitFor("\""+sub+"\" on screen", func(s string) bool { return strings.Contains(s, sub) })
 }
 
-func (h *harness) key(k tcell.Key) { h.screen.InjectKey(k, 0, tcell.ModNone) }
+func (h *harness) key(k tcell.Key) { h.inject(k, 0) }
 
 func (h *harness) typeText(s string) {
 	for _, r := range s {
-		h.screen.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+		h.inject(tcell.KeyRune, r)
+	}
+}
+
+// inject types one key and waits until the App's key handler has run on
+// it, so that what the test does next (an update on the loop, a look at
+// the model) comes after the key, as it does for a person at the keyboard.
+func (h *harness) inject(k tcell.Key, r rune) {
+	h.t.Helper()
+	h.keysSent++
+	h.screen.InjectKey(k, r, tcell.ModNone)
+	timeout := time.NewTimer(drawWaitLimit)
+	defer timeout.Stop()
+	for {
+		h.mu.Lock()
+		seen := h.keysSeen
+		h.mu.Unlock()
+		if seen >= h.keysSent {
+			return
+		}
+		select {
+		case <-h.keyed:
+		case <-timeout.C:
+			h.t.Fatalf("key %d (%s) was not handled within %s; the screen:\n%s", h.keysSent, tcell.NewEventKey(k, r, tcell.ModNone).Name(), drawWaitLimit, h.text())
+		}
 	}
 }
 
@@ -268,4 +298,47 @@ func pane(screen, title string) string {
 		}
 	}
 	return ""
+}
+
+// routingPane is the routing pane's text: from its rule (the first line
+// that starts with one) to the next pane.
+func routingPane(screen string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(screen, "\n") {
+		ruled := strings.HasPrefix(line, "──") || strings.HasPrefix(line, "━━")
+		switch {
+		case !in && ruled:
+			in = true
+		case in && (ruled || strings.HasPrefix(line, "┌") || strings.HasPrefix(line, "╔")):
+			return b.String()
+		}
+		if in {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// bindingMark is the mark (✓ ✗ ·) the routing pane shows for the binding
+// with label on queue q's rows, or "(none)".
+func bindingMark(routing, q, label string) string {
+	cur := ""
+	for _, line := range strings.Split(routing, "\n") {
+		rs := []rune(line)
+		if len(rs) > 1 && rs[1] != ' ' {
+			name, _, _ := strings.Cut(string(rs[1:]), " ")
+			cur = name
+		}
+		if cur != q {
+			continue
+		}
+		for _, m := range []string{"✓", "✗", "·"} {
+			if strings.Contains(line, m+" "+label+" ") || strings.HasSuffix(line, m+" "+label) {
+				return m
+			}
+		}
+	}
+	return "(none)"
 }

@@ -37,24 +37,25 @@ func (a *App) bindings() []binding {
 			}
 		})
 	}
-	return []binding{
-		r("", '?', "show or hide this help", func() { a.showHelp(!a.helpShown()) }),
+	return append(a.diagramBindings(), []binding{
+		r("", '?', "show or hide this help", a.showHelp),
+		r("", 'd', "the flow diagram: the topology drawn, each message animated along its path", a.diagramOpen),
+		r("", 'l', "the list of scenarios: choose one with Enter", a.showScenarios),
+		r("", 'i', "what the chosen scenario is about (all of it)", func() { a.showAbout(nil) }),
+		r("", 's', "play the scenario's next step; you ack by hand", func() { a.submit("step", a.doStep) }),
+		r("", 'S', "play all the remaining steps, as warren run does", func() { a.submit("all steps", a.doAllSteps) }),
+		r("", 'p', "publish: open the form with the last step's message", a.openForm),
 		k("", tcell.KeyTab, "Tab", "next pane", true, func() { a.cycleFocus(1) }),
 		k("", tcell.KeyBacktab, "Shift-Tab", "previous pane", true, func() { a.cycleFocus(-1) }),
-		r("", 'p', "publish: cursor in an empty routing-key field", a.focusPublish),
-		r("", 's', "play the scenario's next step", func() { a.submit("step", a.doStep) }),
-		r("", 'S', "play all the remaining steps", func() { a.submit("all steps", a.doAllSteps) }),
 		r("", 'r', "reset: delete what Warren declared", func() { a.submit("reset", a.doReset) }),
 		r("", 'f', fmt.Sprintf("flood: publish the form's message %d times", a.cfg.FloodCount), a.flood),
 		r("", 'u', "the user-update flow: POST, crash, refuse, stop", a.flowOpen),
 		r("", 'q', "quit (deletes what Warren declared)", a.requestQuit),
 		k("", tcell.KeyCtrlC, "Ctrl-C", "quit (deletes what Warren declared)", true, a.requestQuit),
 
-		k(paneScenarios, tcell.KeyEnter, "Enter", "choose the scenario: declare it on the broker", false, a.chooseSelected),
-
 		q('m', "consumer: switch auto-ack / manual ack", func(p *queuePane) { a.consumerJob("ack mode", p, a.doToggleAck) }),
 		q('z', "consumer: pause / resume", func(p *queuePane) { a.consumerJob("pause", p, a.doPause) }),
-		q('a', "ack the selected (or oldest) held message", func(p *queuePane) { a.settleJob(p, "ack") }),
+		q('a', "ack the held message under the cursor", func(p *queuePane) { a.settleJob(p, "ack") }),
 		q('n', "nack it, requeue", func(p *queuePane) { a.settleJob(p, "nack-requeue") }),
 		q('N', "nack it, drop (no requeue)", func(p *queuePane) { a.settleJob(p, "nack-drop") }),
 		q('x', "reject it, drop", func(p *queuePane) { a.settleJob(p, "reject-drop") }),
@@ -69,11 +70,11 @@ func (a *App) bindings() []binding {
 		q('w', "add a consumer on the queue (round-robin)", func(p *queuePane) { a.consumerJob("add consumer", p, a.doAddConsumer) }),
 		q('W', "remove the last added consumer", func(p *queuePane) { a.consumerJob("remove consumer", p, a.doRemoveConsumer) }),
 
-		k(panePublish, tcell.KeyEnter, "Enter", "publish the message", true, a.publishForm),
+		k(panePublish, tcell.KeyEnter, "Enter", "publish the message and close the form", true, a.publishForm),
 		k(panePublish, tcell.KeyUp, "Up", "previous field", true, func() { a.ui.publish.move(a.app, -1) }),
 		k(panePublish, tcell.KeyDown, "Down", "next field", true, func() { a.ui.publish.move(a.app, 1) }),
-		k(panePublish, tcell.KeyEscape, "Esc", "leave the form", true, func() { a.app.SetFocus(a.ui.scenarios) }),
-	}
+		k(panePublish, tcell.KeyEscape, "Esc", "close the form without publishing", true, a.closeForm),
+	}...)
 }
 
 // onKey dispatches a key through the table. It runs on the event loop, so
@@ -83,16 +84,38 @@ func (a *App) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	if a.flowShown() {
 		return a.flowKey(ev) // its own key table (userupdate_view.go)
 	}
-	if a.helpShown() {
-		switch {
-		case ev.Key() == tcell.KeyCtrlC:
-			a.requestQuit()
-		case ev.Key() == tcell.KeyEscape, ev.Key() == tcell.KeyRune && (ev.Rune() == '?' || ev.Rune() == 'q'):
-			a.showHelp(false)
-		default:
-			return ev // scrolling the help
-		}
+	if ev.Key() == tcell.KeyCtrlC {
+		a.requestQuit()
 		return nil
+	}
+	switch a.frontPage() {
+	case pageHelp:
+		if ev.Key() == tcell.KeyEscape || ev.Key() == tcell.KeyRune && (ev.Rune() == '?' || ev.Rune() == 'q') {
+			a.closePage()
+			return nil
+		}
+		return ev // scrolling the help
+	case pageScenarios:
+		switch {
+		case ev.Key() == tcell.KeyEscape, ev.Key() == tcell.KeyRune && ev.Rune() == 'l':
+			a.closePage()
+			return nil
+		case ev.Key() != tcell.KeyRune:
+			return ev // the list's own keys: up, down, Enter...
+		}
+		a.closePage() // a letter closes it and does what it does
+	case pageAbout:
+		switch ev.Key() {
+		case tcell.KeyEscape, tcell.KeyEnter:
+			a.closePage()
+			return nil
+		case tcell.KeyUp, tcell.KeyDown, tcell.KeyPgUp, tcell.KeyPgDn, tcell.KeyHome, tcell.KeyEnd:
+			return ev // scrolling it
+		}
+		a.closePage() // any other key closes it and does what it does
+		if ev.Key() == tcell.KeyRune && ev.Rune() == 'i' {
+			return nil
+		}
 	}
 	pane, _ := a.focusedPane()
 	typing := pane == panePublish
@@ -110,71 +133,59 @@ func (a *App) onKey(ev *tcell.EventKey) *tcell.EventKey {
 		b.Handler()
 		return nil
 	}
-	if ev.Key() == tcell.KeyCtrlC {
-		return nil // never let tview stop the loop behind the worker's back
-	}
 	return ev
 }
 
-// helpText is the help page, generated from the key table.
-func (a *App) helpText() string {
+// helpLines is the help page, generated from the key table, with a
+// legend for every mark and abbreviation on the screen.
+func (a *App) helpLines(w int) []string {
 	titles := []struct{ scope, title string }{
 		{"", "Everywhere"},
-		{paneScenarios, "Scenario list"},
-		{paneQueue, "Queue pane (Tab to it)"},
-		{panePublish, "Publish form"},
+		{paneQueue, "On a queue pane (Tab to it)"},
+		{panePublish, "In the publish form"},
+		{paneDiagram, "On the diagram page (d)"},
 	}
-	var b strings.Builder
+	var out []string
 	for _, t := range titles {
-		fmt.Fprintf(&b, "[yellow]%s[-]\n", t.title)
+		out = append(out, "[::b]"+t.title+"[::-]")
 		for _, k := range a.keys {
-			if k.Scope == t.scope {
-				fmt.Fprintf(&b, "  [aqua]%-9s[-] %s\n", tview.Escape(k.Label), tview.Escape(k.Description))
+			if k.Scope == t.scope && k.Description != "" {
+				out = append(out, wrap("  [aqua]"+tview.Escape(pad(k.Label, 9))+"[-] ", 12, []span{{"", k.Description}}, w, 12)...)
 			}
 		}
+		out = append(out, "")
 	}
-	b.WriteString("\n[gray]Queue rows: R redelivered, H held unacked, ✓ acked, ✗ nacked/rejected.\nTopology: ✓ binding matched, ✗ did not, ! model and broker disagree.")
-	return b.String()
+	out = append(out, "[::b]What the marks mean[::-]")
+	for _, l := range legend {
+		out = append(out, wrap("  "+tview.Escape(pad(l[0], 9))+" ", 12, []span{{"", l[1]}}, w, 12)...)
+	}
+	return out
 }
 
-// focusPublish puts the cursor in an empty routing-key field.
-func (a *App) focusPublish() {
-	a.ui.publish.key.SetText("")
-	a.ui.publish.setHint(publishHint)
-	a.app.SetFocus(a.ui.publish.key)
-}
-
-func (a *App) chooseSelected() {
-	i := a.ui.scenarios.GetCurrentItem()
-	if i < 0 || i >= len(a.cfg.Scenarios) {
-		return
-	}
-	sc := &a.cfg.Scenarios[i]
-	a.submit("choose "+sc.Name, func(ctx context.Context) { a.doChoose(ctx, sc) })
-}
-
-// publishForm reads the form on the loop (pure) and publishes from the worker.
-func (a *App) publishForm() {
-	p, err := a.ui.publish.publishing()
-	if err != nil {
-		a.ui.publish.setHint("[red]" + tview.Escape(err.Error()))
-		a.m.mu.Lock()
-		a.m.logf("red", "not published: %v", err)
-		a.m.mu.Unlock()
-		return
-	}
-	a.ui.publish.setHint(publishHint)
-	a.submit("publish", func(ctx context.Context) { a.doPublish(ctx, p, nil, 0) })
-}
-
-func (a *App) flood() {
-	p, err := a.ui.publish.publishing()
-	if err != nil {
-		a.ui.publish.setHint("[red]" + tview.Escape(err.Error()))
-		return
-	}
-	n := a.cfg.FloodCount
-	a.submit("flood", func(ctx context.Context) { a.doFlood(ctx, p, n) })
+// legend explains every mark and abbreviation the screen uses.
+var legend = [][2]string{
+	{"✓", "routing pane: the binding matched the message (the queue gets a copy); queue pane: the delivery was acked"},
+	{"✗", "routing pane: the binding did not match, and why; queue pane: nacked or rejected, and dropped (or dead-lettered)"},
+	{"·", "routing pane: the binding was not reached (its exchange never saw the message); queue pane: delivered to an auto-ack consumer, which the broker counts as acked at once"},
+	{"!", "the routing model and the broker disagree about this queue: the broker is right, the model has a bug"},
+	{"…", "waiting: not delivered yet, ready in the queue (its consumers are paused or hold their prefetch); or text cut short"},
+	{"ready", "messages waiting in the queue for a consumer (the broker's count)"},
+	{"unacked", "messages Warren's consumers hold, delivered but not acked yet"},
+	{"H", "held: delivered to a manual-ack consumer, not acked yet (a, n, x settle it)"},
+	{"R", "redelivered: the broker gave this delivery out before (after a crash, a requeue or a lost connection)"},
+	{"↺", "requeued: nacked or rejected with requeue, or its consumer crashed or stopped holding it; it goes back to the queue"},
+	{"r: u:", "in a queue pane's title: ready and unacked, as above"},
+	{"pf3", "prefetch 3 (basic.qos): at most 3 unacked messages at a time per consumer"},
+	{"auto", "the consumer auto-acks (no-ack): the broker forgets a message once sent"},
+	{"manual", "the consumer acks by hand: you do, with a on its queue pane"},
+	{"got 12", "how many deliveries Warren's consumers got from the queue so far"},
+	{"by", "which consumer got the delivery (round-robin between several)"},
+	{"n:int=5", "a header value with its AMQP type; a plain string has none (format=pdf), a string that looks like another type is quoted (n=\"5\")"},
+	{"●", "diagram: a message on its way along its path (v: speed, or off)"},
+	{"╌", "diagram: an alternate-exchange or dead-letter edge"},
+	{"3r 1u", "diagram: a queue's ready and unacked counts; 12/s a rate under a flood"},
+	{"¹", "diagram: a label cut short to fit; Tab to its edge for all of it"},
+	{"+3 more ↓", "there is more than fits: Tab to the pane and scroll with ↑↓ (PgUp PgDn Home End)"},
 }
 
 // consumerJob runs a consumer operation on the focused queue from the worker.
@@ -206,7 +217,7 @@ func (a *App) paneHint() string {
 	}
 	var keys []string
 	for _, k := range a.keys {
-		if k.Scope == pane {
+		if k.Scope == pane && k.Description != "" {
 			keys = append(keys, k.Label)
 		}
 	}

@@ -1,111 +1,214 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
 	"github.com/warrenmq/warren/scenarios"
 )
 
+// The main page, top to bottom, all full width:
+//
+//	narration   the scenario and the step just played (its say), 1-4 lines
+//	routing     every queue with its counts and every binding's verdict
+//	            (routes.go); as tall as it needs to be
+//	queues      a pane per queue with its latest deliveries (grid.go),
+//	            given the room that is left, if any
+//	publish     the form, only while it is open (p)
+//	log         what happened, newest last
+//	status      broker, connection, keys
+//
+// The scenario list, the scenario's about text and the help are pages
+// over it. The routing row is a row of its own (routeRow) so that another
+// view of the topology can sit beside the routing pane on a wide screen.
+
 // widgets are the panes on the screen. Only the event loop touches them.
 type widgets struct {
 	pages     *tview.Pages
-	scenarios *tview.List
-	topology  *tview.TextView
+	main      *tview.Flex
+	narration *tview.TextView
+	routeRow  *tview.Flex
+	routes    *section
 	queueRow  *queueGrid
 	queues    []*queuePane
 	publish   *publishForm
-	log       *tview.TextView
+	log       *section
 	status    *tview.TextView
-	help      *tview.TextView
+	diagram   *diagramView // the diagram page's, made when first opened (diagram_page.go)
+	scenarios *tview.List
+	about     *section
+	help      *section
 
+	formOpen    bool
 	shownQueues []string // queue names the panes were built for
 	chosen      string   // the scenario marked in the list
 	lastFocus   tview.Primitive
+	screenW     int // the screen size the layout was made for
+	screenH     int
 }
 
 // pane names, for the focus ring and the key table's scopes.
 const (
 	paneScenarios = "scenarios"
-	paneTopology  = "topology"
+	paneTopology  = "routing"
 	paneQueue     = "queue"
 	panePublish   = "publish"
 	paneLog       = "log"
+	paneDiagram   = "diagram"
+)
+
+// Pages over the main one.
+const (
+	pageMain      = "main"
+	pageScenarios = "scenarios"
+	pageAbout     = "about"
+	pageHelp      = "help"
+)
+
+const (
+	maxNarrationLines = 4
+	minLogHeight      = 3 // its rule and two lines
 )
 
 func (a *App) build() *widgets {
 	w := &widgets{}
-	w.scenarios = tview.NewList().ShowSecondaryText(false).SetHighlightFullLine(true)
-	w.scenarios.SetBorder(true).SetTitle(" Scenarios ")
+	w.scenarios = tview.NewList().ShowSecondaryText(true).SetHighlightFullLine(true).
+		SetSelectedStyle(a.th.selected()).SetSecondaryTextColor(tcell.ColorDefault)
+	w.scenarios.SetBorder(true).SetTitle(" Scenarios: ↑↓ and Enter chooses, Esc closes ")
 	for i := range a.cfg.Scenarios {
 		sc := &a.cfg.Scenarios[i]
 		label := sc.Name
 		if sc.File != "" && !strings.HasPrefix(sc.File, "builtin/") {
 			label += " (file)"
 		}
-		w.scenarios.AddItem(label, sc.Title, 0, func() {
-			a.submit("choose "+sc.Name, func(ctx context.Context) { a.doChoose(ctx, sc) })
-		})
+		w.scenarios.AddItem(label, "  "+sc.Title, 0, func() { a.choose(sc) })
 	}
 
-	w.topology = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetWordWrap(true)
-	w.topology.SetBorder(true).SetTitle(" Topology ")
-	w.topology.SetText("[gray]choose a scenario (Enter), then s plays its steps, p publishes")
-
-	w.queueRow = newQueueGrid()
-	w.log = tview.NewTextView().SetDynamicColors(true).SetScrollable(true).SetWrap(true)
-	w.log.SetBorder(true).SetTitle(" Log ")
+	w.narration = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	w.routes = newSection(&a.th, "Routing", false)
+	w.routeRow = tview.NewFlex().AddItem(w.routes, 0, 1, false)
+	w.queueRow = newQueueGrid(&a.th)
+	w.log = newSection(&a.th, "Log", true)
 	w.status = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	w.publish = a.newPublishForm()
+	w.about = newSection(&a.th, "About", false)
+	w.about.boxed = true
+	w.help = newSection(&a.th, "Keys and marks (? or Esc closes, ↑↓ scroll)", false)
+	w.help.boxed = true
 
-	w.help = tview.NewTextView().SetDynamicColors(true).SetScrollable(true)
-	w.help.SetBorder(true).SetTitle(" Keys (? or Esc closes, ↑↓ scroll) ")
-	w.help.SetText(a.helpText())
-
-	left := tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(w.scenarios, 0, 1, true).
-		AddItem(w.publish.root, publishHeight, 0, false)
-	right := tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(w.topology, 0, 5, false).
-		AddItem(w.queueRow, 0, 3, false).
-		AddItem(w.log, 0, 2, false)
-	body := tview.NewFlex().
-		AddItem(left, 0, 1, true).
-		AddItem(right, 0, 2, false)
-	main := tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(body, 0, 1, true).
+	w.main = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(w.narration, 1, 0, false).
+		AddItem(w.routeRow, 3, 0, false).
+		AddItem(w.queueRow, 0, 1, false).
+		AddItem(w.publish.root, 0, 0, false).
+		AddItem(w.log, minLogHeight, 0, false).
 		AddItem(w.status, 1, 0, false)
 
-	w.pages = tview.NewPages().
-		AddPage("main", main, true, true).
-		AddPage("help", centered(w.help, 64, strings.Count(w.help.GetText(false), "\n")+3), true, false)
-	a.app.SetRoot(w.pages, true).SetFocus(w.scenarios)
+	w.pages = tview.NewPages().AddPage(pageMain, w.main, true, true)
+	a.app.SetRoot(w.pages, true).SetFocus(w.routes)
+	// Before each draw, with tview's lock held (so nothing here may call
+	// the Application): a new screen size means a new layout.
+	a.app.SetBeforeDrawFunc(func(screen tcell.Screen) bool {
+		sw, sh := screen.Size()
+		if sw != w.screenW || sh != w.screenH {
+			a.m.mu.Lock()
+			a.layoutLocked(sw, sh)
+			a.m.mu.Unlock()
+		}
+		return false
+	})
 	return w
 }
 
-// centered puts p in the middle of the screen at most width x height.
-func centered(p tview.Primitive, width, height int) tview.Primitive {
-	return tview.NewFlex().
-		AddItem(nil, 0, 1, false).
-		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(nil, 0, 1, false).
-			AddItem(p, height, 1, true).
-			AddItem(nil, 0, 1, false), width, 1, true).
-		AddItem(nil, 0, 1, false)
+// layoutLocked fills the main page's panes for a screen size and gives
+// each the height it needs, in order of what matters: the narration, then
+// every queue and binding, then the log's last lines, then the queue
+// panes with what is left. Callers hold m.mu; it runs on the event loop.
+func (a *App) layoutLocked(sw, sh int) {
+	w := a.ui
+	w.screenW, w.screenH = sw, sh
+	narr := a.narrationLines(sw)
+	w.narration.SetText(a.th.text(strings.Join(narr, "\n")))
+	title, routes := a.routeLines(sw)
+	w.routes.title = title
+	w.routes.setLines(routes)
+	w.log.setThemed(a.logLines(sw))
+
+	avail := sh - 1 - len(narr)
+	form := 0
+	if w.formOpen {
+		form = publishHeight
+	}
+	avail -= form
+	queueFocused := false
+	for _, q := range w.queues {
+		queueFocused = queueFocused || q.table.HasFocus()
+	}
+	reserve := minLogHeight
+	if queueFocused {
+		reserve += minPaneHeight // the pane Tab moved to is shown, even if the routing must scroll
+	}
+	if 1+len(routes) > avail-reserve {
+		reserve = max(2, reserve-1) // the log's rule and last line, so that the routing fits
+	}
+	routeH := min(1+len(routes), max(2, avail-reserve))
+	rest := avail - routeH
+	queueH := 0
+	if len(w.queues) > 0 && (rest >= minLogHeight+minPaneHeight || queueFocused) {
+		logH := min(max(minLogHeight, rest/3), 12)
+		queueH = max(0, rest-logH)
+		if queueFocused {
+			queueH = max(queueH, min(rest-minLogHeight, minPaneHeight))
+		}
+	}
+	logH := max(0, rest-queueH)
+	w.main.ResizeItem(w.narration, len(narr), 0)
+	w.main.ResizeItem(w.routeRow, routeH, 0)
+	w.main.ResizeItem(w.queueRow, queueH, 0)
+	w.main.ResizeItem(w.publish.root, form, 0)
+	w.main.ResizeItem(w.log, logH, 0)
+}
+
+// narrationLines is the top of the screen: the scenario and what the step
+// just played says (the whole of it, up to four lines), or what to do.
+func (a *App) narrationLines(sw int) []string {
+	m := a.m
+	if m.scenario == nil {
+		return wrap("[::b]Warren[::-] ", 7, []span{{"", "a sandbox for RabbitMQ routing. Choose a scenario (l lists them), then s plays its steps one by one and p publishes a message of your own. ? explains every key and mark."}}, sw, 0)
+	}
+	sc := m.scenario
+	head := "[::b]" + tview.Escape(sc.Name) + "[::-] "
+	text := m.narration
+	if text == "" {
+		text = fmt.Sprintf("%s. s plays step 1 of %d, S all of them, p publishes your own message, i tells what this scenario is about.", sc.Title, len(sc.Steps))
+		if len(sc.Steps) == 0 {
+			text = sc.Title + ". p publishes a message; i tells what this scenario is about."
+		}
+	}
+	lines := wrap(head, width(sc.Name)+1, []span{{"", text}}, sw, 0)
+	if len(lines) > maxNarrationLines {
+		lines = lines[:maxNarrationLines]
+		l := lines[maxNarrationLines-1]
+		lines[maxNarrationLines-1] = strings.TrimRight(l, " ") + " … (i)"
+	}
+	return lines
 }
 
 // focusRing lists the panes Tab moves through, in screen order.
 func (a *App) focusRing() []tview.Primitive {
 	w := a.ui
-	ring := []tview.Primitive{w.scenarios, w.topology}
+	ring := []tview.Primitive{w.routes}
 	for _, q := range w.queues {
 		ring = append(ring, q.table)
 	}
-	return append(ring, w.publish.fields[0], w.log)
+	if w.formOpen {
+		ring = append(ring, w.publish.fields[0])
+	}
+	return append(ring, w.log)
 }
 
 // focusedPane says which kind of pane has the focus, and for a queue pane which.
@@ -115,8 +218,10 @@ func (a *App) focusedPane() (string, *queuePane) {
 	switch {
 	case f == w.scenarios:
 		return paneScenarios, nil
-	case f == w.topology:
+	case f == w.routes:
 		return paneTopology, nil
+	case w.diagram != nil && f == w.diagram:
+		return paneDiagram, nil
 	case f == w.log:
 		return paneLog, nil
 	case w.publish.has(f):
@@ -140,6 +245,15 @@ func (a *App) cycleFocus(dir int) {
 	}
 	i = (i + dir + len(ring)) % len(ring)
 	a.app.SetFocus(ring[i])
+	a.relayout()
+}
+
+// relayout lays the page out again at once (the focus moved, a page
+// opened): on the event loop, outside refresh.
+func (a *App) relayout() {
+	a.m.mu.Lock()
+	defer a.m.mu.Unlock()
+	a.layoutLocked(a.ui.screenW, a.ui.screenH)
 }
 
 // refresh copies the model into the widgets. It runs on the event loop,
@@ -151,13 +265,16 @@ func (a *App) refresh() {
 	a.refreshes.Add(1)
 	m := a.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.dirty = false
 	todo := m.todo
 	m.todo = nil
+	m.mu.Unlock()
+	// The worker's widget changes, outside the lock: they may take it.
 	for _, f := range todo {
 		f()
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.dirty = false
 
 	if !slices.Equal(m.order, a.ui.shownQueues) {
 		a.rebuildQueuePanes(m.order)
@@ -165,16 +282,10 @@ func (a *App) refresh() {
 	for _, q := range a.ui.queues {
 		q.update(m.queues[q.name], a.consumersOf(q.name))
 	}
-	a.ui.topology.SetText(a.topologyText())
-	a.ui.log.SetText(logText(m))
-	a.ui.log.ScrollToEnd()
-	a.ui.status.SetText(a.statusText())
+	a.ui.status.SetText(a.th.text(a.statusText()))
 	a.markChosen(m.scenario)
-	title := " Topology "
-	if m.scenario != nil {
-		title = fmt.Sprintf(" Topology: %s ", m.scenario.Name)
-	}
-	a.ui.topology.SetTitle(title)
+	a.diagramRefresh()
+	a.layoutLocked(a.ui.screenW, a.ui.screenH)
 }
 
 // rebuildQueuePanes makes one pane per queue of the scenario. Callers hold m.mu.
@@ -187,50 +298,47 @@ func (a *App) rebuildQueuePanes(names []string) {
 	}
 	a.ui.queues = nil
 	for _, n := range names {
-		a.ui.queues = append(a.ui.queues, newQueuePane(n))
+		a.ui.queues = append(a.ui.queues, newQueuePane(&a.th, n))
 	}
 	a.ui.queueRow.setPanes(a.ui.queues)
 	a.ui.shownQueues = slices.Clone(names)
 	if focusWasQueue {
-		a.app.SetFocus(a.ui.scenarios)
+		a.app.SetFocus(a.ui.routes)
 	}
 }
 
+// logLines is the log laid out for a width and themed: each entry wrapped
+// under itself, a time stamp in front when there is room.
+func (a *App) logLines(sw int) []string {
+	m := a.m
+	var out []string
+	stamp := sw >= 100
+	for i := 0; i < m.log.len(); i++ {
+		l := m.log.at(i)
+		if l.wrapW != sw || l.wrapped == nil {
+			prefix, pw := "", 0
+			if stamp {
+				prefix, pw = l.At.Format("15:04:05")+" ", 9
+			}
+			l.wrapped = wrap(prefix, pw, []span{{"[" + l.Color + "]", l.Text}}, sw, pw+2)
+			for i, t := range l.wrapped {
+				l.wrapped[i] = a.th.text(t)
+			}
+			l.wrapW = sw
+		}
+		out = append(out, l.wrapped...)
+	}
+	return out
+}
+
+// logText is the whole log as text (tests read it).
 func logText(m *model) string {
 	var b strings.Builder
 	for i := 0; i < m.log.len(); i++ {
 		l := m.log.at(i)
-		fmt.Fprintf(&b, "[gray]%s[-] [%s]%s[-]\n", l.At.Format("15:04:05"), l.Color, tview.Escape(l.Text))
+		fmt.Fprintf(&b, "%s %s\n", l.At.Format("15:04:05"), l.Text)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// showHelp toggles the help page generated from the key table.
-func (a *App) showHelp(show bool) {
-	if show {
-		a.ui.lastFocus = a.app.GetFocus()
-		// Fit the help to the screen as it is now: at 80x24 the key table
-		// is taller than the terminal, and a fixed height would cut its
-		// top off. What does not fit scrolls (Up/Down, PgUp/PgDn).
-		_, _, _, screenH := a.ui.pages.GetRect()
-		h := strings.Count(a.ui.help.GetText(false), "\n") + 3
-		if screenH > 2 && h > screenH-2 {
-			h = screenH - 2
-		}
-		a.ui.pages.AddPage("help", centered(a.ui.help, 64, h), true, true)
-		a.ui.help.ScrollToBeginning()
-		a.app.SetFocus(a.ui.help)
-		return
-	}
-	a.ui.pages.HidePage("help")
-	if a.ui.lastFocus != nil {
-		a.app.SetFocus(a.ui.lastFocus)
-	}
-}
-
-func (a *App) helpShown() bool {
-	name, _ := a.ui.pages.GetFrontPage()
-	return name == "help"
 }
 
 // markChosen marks the chosen scenario in the list. Callers hold m.mu.

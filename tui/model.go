@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +23,8 @@ const (
 	// A flood would turn the log into a blur: past this many delivery lines
 	// a second, deliveries are counted and summed up once a second instead.
 	maxDeliveryLinesPerSecond = 5
+	// maxWaiting bounds the messages watched for a late delivery.
+	maxWaiting = 32
 )
 
 // ring is a bounded FIFO: pushing onto a full ring drops the oldest item.
@@ -79,28 +82,22 @@ type logLine struct {
 	At    time.Time
 	Color string // tview color name
 	Text  string
+	// The line as last laid out (layout.go logLines), and for what width:
+	// a line never changes, so it is wrapped once, not at every redraw.
+	wrapped []string
+	wrapW   int
 }
 
 // routeView is the explanation of the latest publish, as the topology pane
-// shows it.
+// shows it: the Player's judgment (scenarios.StepResult, as `warren run`
+// makes it), in the scenario's names.
 type routeView struct {
-	Msg      routing.Message
-	Result   routing.Result
-	Returned bool
-	// Observed are the queues that deliveries were seen on; Checked says
-	// whether a comparison with the model was possible at all.
-	Observed []string
-	Checked  bool
-	// Unchecked are predicted queues whose consumers could not show the
-	// message at once (paused, manual ack, several consumers).
-	Unchecked []string
-	// Disagree lists the queues where model and broker differ, with why.
-	Disagree map[string]string
-	Step     int // 1-based step number, 0 for free publishes
-	// Verdict is the scenario step's judgment (scenarios.Judge, as `warren
-	// run` makes it); nil for free publishes.
-	Verdict *scenarios.StepResult
+	Msg routing.Message
+	R   scenarios.StepResult
 }
+
+// Step is the 1-based step number, 0 for a message of the user's making.
+func (v *routeView) Step() int { return v.R.Index }
 
 // model is everything the widgets show. The event pump and the worker write
 // it, the event loop reads it when redrawing; mu guards it all.
@@ -117,6 +114,15 @@ type model struct {
 	nextStep  int
 	narration string
 	topology  routing.Topology
+	// names maps the broker's queue names to the scenario's (they differ
+	// by Config.NameSuffix).
+	names map[string]string
+	// results are the latest judgment of each step played, by index.
+	results []*scenarios.StepResult
+	// waiting are played messages with queues still to deliver them
+	// (StepResult.Waiting); a delivery of one sets recheck.
+	waiting []scenarios.StepResult
+	recheck bool
 
 	queues map[string]*queueModel
 	order  []string
@@ -130,6 +136,12 @@ type model struct {
 
 	busy    string // what the worker is doing, for the status line
 	dropped int64  // events the Session dropped because its buffer was full
+
+	// diag is the diagram page's view of the traffic (diagram_flow.go);
+	// diagLast the m.last it last took its message from.
+	diag       diagramFlow
+	diagLast   *routeView
+	nameSuffix string // Config.NameSuffix
 
 	consumers []consumerView // the worker's latest snapshot
 	todo      []func()       // widget changes the worker asked for (see App.later)
@@ -145,8 +157,8 @@ func newModel() *model {
 }
 
 // logf appends a line to the event log. Callers hold mu.
-func (m *model) logf(color, format string, a ...any) {
-	m.log.push(logLine{At: time.Now(), Color: color, Text: fmt.Sprintf(format, a...)})
+func (m *model) logf(t tone, format string, a ...any) {
+	m.log.push(logLine{At: time.Now(), Color: t, Text: fmt.Sprintf(format, a...)})
 	m.dirty = true
 }
 
@@ -159,7 +171,11 @@ func (m *model) setScenario(sc *scenarios.Scenario, declared bool) {
 	m.queues = map[string]*queueModel{}
 	m.order = nil
 	m.topology = routing.Topology{}
+	m.results, m.waiting, m.recheck = nil, nil, false
 	if sc != nil {
+		m.diag.reset(sc.Topology)
+		m.diagLast = nil
+		m.results = make([]*scenarios.StepResult, len(sc.Steps))
 		m.topology = sc.Topology
 		// The first paragraph: the topology pane shows the rest itself.
 		about, _, _ := strings.Cut(strings.TrimSpace(sc.About), "\n\n")
@@ -202,17 +218,21 @@ func (m *model) applyLocked(ev sandbox.Event) {
 		if d == nil {
 			return
 		}
-		q := m.queues[d.Queue]
+		if m.isWaiting(d.MessageID) {
+			m.recheck = true
+		}
+		q := m.queues[m.scenarioName(d.Queue)]
 		if q == nil {
 			// Deliveries from a queue of an earlier scenario still in flight.
 			return
 		}
 		q.delivered++
 		q.rows.push(rowOf(d))
+		m.diagramSeen(d)
 		m.logDelivery(d)
 	case sandbox.EventAck:
 		if d := ev.Delivery; d != nil {
-			if q := m.queues[d.Queue]; q != nil {
+			if q := m.queues[m.scenarioName(d.Queue)]; q != nil {
 				for i := q.rows.len() - 1; i >= 0; i-- {
 					r := q.rows.at(i)
 					if r.Consumer == d.Consumer && r.Tag == d.DeliveryTag {
@@ -247,6 +267,40 @@ func (m *model) applyLocked(ev sandbox.Event) {
 	}
 }
 
+// scenarioName is the scenario's name for a broker's queue. Callers hold mu.
+func (m *model) scenarioName(real string) string {
+	if n, ok := m.names[real]; ok {
+		return n
+	}
+	return real
+}
+
+// watchWaiting remembers a played message that some queue has not
+// delivered yet, to judge it again when it is. Callers hold mu.
+func (m *model) watchWaiting(r scenarios.StepResult) {
+	if len(r.Waiting) == 0 || r.MessageID == "" {
+		return
+	}
+	m.unwatch(r.MessageID)
+	m.waiting = append(m.waiting, r)
+	if len(m.waiting) > maxWaiting {
+		m.waiting = m.waiting[1:]
+	}
+}
+
+func (m *model) unwatch(id string) {
+	m.waiting = slices.DeleteFunc(m.waiting, func(r scenarios.StepResult) bool { return r.MessageID == id })
+}
+
+func (m *model) isWaiting(id string) bool {
+	for _, r := range m.waiting {
+		if r.MessageID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // logDelivery logs a delivery, or counts it when deliveries come too fast
 // to read (a flood). Callers hold mu.
 func (m *model) logDelivery(d *sandbox.Delivery) {
@@ -257,7 +311,7 @@ func (m *model) logDelivery(d *sandbox.Delivery) {
 		m.deliveryLines = 0
 	}
 	if m.deliveryLines >= maxDeliveryLinesPerSecond {
-		m.suppressed[d.Queue]++
+		m.suppressed[m.scenarioName(d.Queue)]++
 		return
 	}
 	m.deliveryLines++
@@ -265,7 +319,7 @@ func (m *model) logDelivery(d *sandbox.Delivery) {
 	if d.Redelivered {
 		re = " [redelivered]"
 	}
-	m.logf("white", "%s <- %q via %s%s", d.Queue, d.RoutingKey, d.Consumer, re)
+	m.logf("white", "%s <- %q via %s%s", m.scenarioName(d.Queue), d.RoutingKey, d.Consumer, re)
 }
 
 // flushSuppressed sums up the deliveries not logged one by one. Callers hold mu.

@@ -7,16 +7,15 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
-	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/sandbox/routing"
+	"github.com/warrenmq/warren/scenarios"
 )
 
 // publishHeight is the form's height: six fields, a hint or error line
 // and the border.
-const publishHeight = 9
+const publishHeight = 10
 
 // Field order in publishForm.fields.
 const (
@@ -41,15 +40,17 @@ type publishForm struct {
 	mandatory  *tview.Checkbox
 	hint       *tview.TextView
 	fields     []tview.Primitive
+	fresh      map[*tview.InputField]bool // filled by p, not typed into yet (form.go)
 }
 
-const publishHint = "[gray]Enter publishes · ↑↓ · Esc"
+const publishHint = "Enter publishes · ↑↓ moves · Esc closes · typing replaces a reversed field"
 
 func (a *App) newPublishForm() *publishForm {
-	f := &publishForm{}
+	f := &publishForm{fresh: map[*tview.InputField]bool{}}
 	input := func(label, placeholder string) *tview.InputField {
 		in := tview.NewInputField().SetLabel(label).SetLabelWidth(10).SetPlaceholder(placeholder)
-		in.SetPlaceholderStyle(tcell.StyleDefault.Foreground(tcell.ColorGray).Background(tcell.ColorDarkBlue))
+		in.SetFieldStyle(a.th.field()).SetPlaceholderStyle(a.th.field().Italic(true))
+		in.SetInputCapture(f.freshKeys(in, a.th))
 		return in
 	}
 	f.exchange = input("exchange", "(default)")
@@ -58,14 +59,14 @@ func (a *App) newPublishForm() *publishForm {
 	f.body = input("body", "")
 	f.persistent = tview.NewCheckbox().SetLabel("persist").SetLabelWidth(10).SetCheckedString("(x)").SetUncheckedString("( )")
 	f.mandatory = tview.NewCheckbox().SetLabel("mandatory").SetLabelWidth(10).SetCheckedString("(x)").SetUncheckedString("( )")
-	f.hint = tview.NewTextView().SetDynamicColors(true).SetText(publishHint)
+	f.hint = tview.NewTextView().SetDynamicColors(true).SetText(publishHint).SetWrap(true)
 	f.fields = []tview.Primitive{f.exchange, f.key, f.headers, f.body, f.persistent, f.mandatory}
 	f.root = tview.NewFlex().SetDirection(tview.FlexRow)
 	for _, p := range f.fields {
 		f.root.AddItem(p, 1, 0, false)
 	}
 	f.root.AddItem(f.hint, 0, 1, false)
-	f.root.SetBorder(true).SetTitle(" Publish ")
+	f.root.SetBorder(true).SetTitle(" Publish a message ").SetTitleAlign(tview.AlignLeft)
 	return f
 }
 
@@ -87,11 +88,11 @@ const maxShortString = 255
 
 // publishing reads and checks the form. Bad input is an error a person can
 // act on, and nothing is published.
-func (f *publishForm) publishing() (sandbox.Publishing, error) {
-	p := sandbox.Publishing{
+func (f *publishForm) publishing() (scenarios.Publish, error) {
+	p := scenarios.Publish{
 		Exchange:   strings.TrimSpace(f.exchange.GetText()),
 		RoutingKey: f.key.GetText(),
-		Body:       []byte(f.body.GetText()),
+		Body:       f.body.GetText(),
 		Persistent: f.persistent.IsChecked(),
 		Mandatory:  f.mandatory.IsChecked(),
 	}
@@ -237,11 +238,11 @@ func headerValue(typ, v string) (any, error) {
 
 // fill puts a message into the form (a scenario step, so that the next
 // free publish starts from it).
-func (f *publishForm) fill(p sandbox.Publishing) {
+func (f *publishForm) fill(p scenarios.Publish) {
 	f.exchange.SetText(p.Exchange)
 	f.key.SetText(p.RoutingKey)
 	f.headers.SetText(formatHeaderInput(p.Headers))
-	f.body.SetText(string(p.Body))
+	f.body.SetText(p.Body)
 	f.persistent.SetChecked(p.Persistent)
 	f.mandatory.SetChecked(p.Mandatory)
 }

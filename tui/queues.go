@@ -13,6 +13,7 @@ import (
 // consumerView is a snapshot of one consumer, taken by the worker (the
 // Session's bookkeeping is never read from the event loop).
 type consumerView struct {
+	Queue   string // the scenario's name for Spec.Queue
 	Spec    sandbox.ConsumerSpec
 	State   sandbox.ConsumerState
 	Unacked int
@@ -44,16 +45,34 @@ func viewOf(c sandbox.ConsumerInfo) consumerView {
 // messages (tview's TableContent pattern).
 type queuePane struct {
 	name    string
+	th      *theme
 	table   *tview.Table
 	content *queueContent
+	parts   []string // the title's parts after the name, most important first
 }
 
-func newQueuePane(name string) *queuePane {
-	p := &queuePane{name: name, content: &queueContent{queue: name}}
+func newQueuePane(th *theme, name string) *queuePane {
+	p := &queuePane{name: name, th: th, content: &queueContent{queue: name, th: th}}
 	p.content.setColumns()
-	p.table = tview.NewTable().SetContent(p.content).SetSelectable(true, false).SetFixed(1, 0)
+	p.table = tview.NewTable().SetContent(p.content).SetSelectable(true, false).SetFixed(1, 0).SetSelectedStyle(th.selected())
 	p.table.SetBorder(true).SetTitle(" " + tview.Escape(name) + " ").SetTitleAlign(tview.AlignLeft)
+	// The cursor shows which message a, n and x settle: on arrival, the
+	// oldest one held (the one the broker gave out first).
+	p.table.SetFocusFunc(p.selectOldestHeld)
 	return p
+}
+
+// title is the pane's title for a width: the queue's name, then as many of
+// its counts and consumers as fit whole (never cut in the middle).
+func (p *queuePane) title(w int) string {
+	t := " " + fit(p.name, max(1, w-2)) + " "
+	for _, part := range p.parts {
+		if width(t)+width(part)+1 > w {
+			break
+		}
+		t += part + " "
+	}
+	return tview.Escape(t)
 }
 
 // update copies what the pane shows from the model. Called on the event
@@ -69,23 +88,11 @@ func (p *queuePane) update(q *queueModel, cons []consumerView) {
 	for _, c := range cons {
 		unacked += c.Unacked
 	}
-	var cs []string
-	for _, c := range cons {
-		s := string(c.Spec.Ack)
-		if c.State != sandbox.ConsumerRunning {
-			s = string(c.State)
-		}
-		if c.Spec.Prefetch > 0 {
-			s += fmt.Sprintf(" pf%d", c.Spec.Prefetch)
-		}
-		cs = append(cs, s)
-	}
-	title := fmt.Sprintf(" %s r:%s u:%d [%s] ", q.name, ready, unacked, strings.Join(cs, "|"))
+	p.parts = []string{fmt.Sprintf("r:%s u:%d", ready, unacked), "[" + consumerSummary(cons) + "]"}
 	if q.delivered > 0 {
 		// How many deliveries Warren's consumers got: what a flood did.
-		title += fmt.Sprintf("got %d ", q.delivered)
+		p.parts = append(p.parts, fmt.Sprintf("got %d", q.delivered))
 	}
-	p.table.SetTitle(tview.Escape(title))
 
 	rows := p.content.rows[:0]
 	// Newest first, so the latest message is at the top where it is seen.
@@ -98,6 +105,17 @@ func (p *queuePane) update(q *queueModel, cons []consumerView) {
 	for _, c := range cons {
 		for _, h := range c.Held {
 			p.content.held[heldKey(c.Spec.Name, h.Tag)] = true
+		}
+	}
+}
+
+// selectOldestHeld puts the cursor on the oldest held message, if any.
+func (p *queuePane) selectOldestHeld() {
+	for i := len(p.content.rows) - 1; i >= 0; i-- {
+		r := p.content.rows[i]
+		if p.content.held[heldKey(r.Consumer, r.Tag)] {
+			p.table.Select(i+1, 0)
+			return
 		}
 	}
 }
@@ -116,6 +134,7 @@ func (p *queuePane) selected() (msgRow, bool) {
 // queueContent is the table's data: a header and the copied rows.
 type queueContent struct {
 	tview.TableContentReadOnly
+	th    *theme
 	queue string
 	rows  []msgRow
 	held  map[string]bool
@@ -149,7 +168,7 @@ func (c *queueContent) GetCell(row, col int) *tview.TableCell {
 		return nil
 	}
 	if row == 0 {
-		return tview.NewTableCell(c.cols[col]).SetTextColor(tcell.ColorYellow).SetSelectable(false)
+		return tview.NewTableCell(c.cols[col]).SetAttributes(tcell.AttrUnderline).SetSelectable(false)
 	}
 	if row > len(c.rows) {
 		return nil
@@ -166,17 +185,21 @@ func (c *queueContent) GetCell(row, col int) *tview.TableCell {
 		if c.held[heldKey(r.Consumer, r.Tag)] {
 			flag += "H"
 		}
-		color := tcell.ColorWhite
+		color := "white"
 		if r.Redelivered {
-			color = tcell.ColorOrange
+			color = "orange"
 		}
 		if flag == "" && r.Outcome != "" {
 			flag = outcomeMark(r.Outcome)
-			color = tcell.ColorGray
+			color = "white"
 		}
-		return tview.NewTableCell(flag).SetTextColor(color)
+		return tview.NewTableCell(flag).SetStyle(c.th.style(color))
 	case "key":
-		return tview.NewTableCell(tview.Escape(r.RoutingKey)).SetMaxWidth(24)
+		key := r.RoutingKey
+		if key == "" {
+			key = `""`
+		}
+		return tview.NewTableCell(tview.Escape(key)).SetMaxWidth(24)
 	case "by":
 		// Which consumer got it: this is what shows round-robin. The
 		// observer named after the queue is left blank.
@@ -186,11 +209,11 @@ func (c *queueContent) GetCell(row, col int) *tview.TableCell {
 		} else if len(by) > 12 && strings.HasPrefix(by, c.queue) {
 			by = strings.TrimPrefix(by, c.queue) // "+w2": the queue is the pane's
 		}
-		return tview.NewTableCell(tview.Escape(by)).SetMaxWidth(12).SetTextColor(tcell.ColorYellow)
+		return tview.NewTableCell(tview.Escape(by)).SetMaxWidth(12)
 	case "headers":
-		return tview.NewTableCell(tview.Escape(r.Headers)).SetMaxWidth(20).SetTextColor(tcell.ColorAqua)
+		return tview.NewTableCell(tview.Escape(r.Headers)).SetMaxWidth(20).SetStyle(c.th.style("aqua"))
 	default:
-		return tview.NewTableCell(tview.Escape(r.Body)).SetMaxWidth(24).SetTextColor(tcell.ColorGray)
+		return tview.NewTableCell(tview.Escape(r.Body)).SetMaxWidth(24)
 	}
 }
 
@@ -209,7 +232,7 @@ func outcomeMark(o string) string {
 func (a *App) consumersOf(queue string) []consumerView {
 	var out []consumerView
 	for _, c := range a.m.consumers {
-		if c.Spec.Queue == queue {
+		if c.Queue == queue {
 			out = append(out, c)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"github.com/warrenmq/warren/internal/testbrokers"
 	"github.com/warrenmq/warren/scenarios"
 )
 
@@ -108,9 +109,9 @@ func TestStepsCheckExpectedConsumers(t *testing.T) {
 			"step 7 as expected: %s (worker-1)", "step 8 as expected: %s (worker-2)",
 		}},
 	}
-	for _, b := range brokers(t) {
+	for _, b := range testbrokers.Both(t) {
 		for _, tc := range tests {
-			t.Run(b.name+"/"+tc.name, func(t *testing.T) {
+			t.Run(b.Name+"/"+tc.name, func(t *testing.T) {
 				sc := uniqueNames(t, *builtin, suffix())
 				tasks := sc.Topology.Queues[2].Name
 				if !strings.HasPrefix(tasks, "tasks-") {
@@ -149,14 +150,11 @@ func TestStepsCheckExpectedConsumers(t *testing.T) {
 					return regexp.MustCompile(regexp.QuoteMeta(tasks) + ` r:\S+ u:` + string(rune('0'+n)) + ` `)
 				}
 				hs.waitFor("two tasks held", func(s string) bool { return held(2).MatchString(s) })
-				for range 4 { // scenarios -> topology -> errors_only -> all_severities -> tasks
-					hs.key(tcell.KeyTab)
-				}
+				hs.focusQueue(tasks)
 				hs.typeText("a")
 				hs.waitFor("one task held", func(s string) bool { return held(1).MatchString(s) })
 				hs.typeText("a")
 				hs.waitFor("no task held", func(s string) bool { return held(0).MatchString(s) })
-				hs.key(tcell.KeyEscape)
 				step(7)
 				hs.waitFor("task 3 held", func(s string) bool { return held(1).MatchString(s) })
 				step(8)

@@ -25,7 +25,7 @@ import (
 //     events is one redraw at the ticker's next tick);
 //   - the services are created, switched, snapshotted and closed by jobs on
 //     the App's worker, in the order the user asked; Update is a local
-//     SQLite transaction and never waits for the broker;
+//     store transaction and never waits for the broker;
 //   - the services call flowPage.onEvent on their own goroutines: it copies
 //     the event into flowPage's state under f.mu and returns (never blocks,
 //     never calls back into a service);
@@ -163,7 +163,7 @@ func (f *flowPage) leave() {
 	if a.ui.lastFocus != nil {
 		a.app.SetFocus(a.ui.lastFocus)
 	} else {
-		a.app.SetFocus(a.ui.scenarios)
+		a.app.SetFocus(a.ui.routes)
 	}
 	f.submit("stop the user-update services", func(ctx context.Context) {
 		f.stopRun(ctx)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"github.com/warrenmq/warren/internal/testbrokers"
 	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/scenarios"
 	"github.com/warrenmq/warren/scenarios/userupdate"
@@ -16,9 +17,9 @@ import (
 
 // openFlow starts the app on b, opens the user-update flow page with u and
 // waits until the profile service consumes, with the cursor in full_name.
-func openFlow(t *testing.T, b testBroker, w, h int) *harness {
+func openFlow(t *testing.T, b testbrokers.Broker, w, h int) *harness {
 	t.Helper()
-	hs := start(t, b, w, h, []scenarios.Scenario{directScenario(suffix())}, func(c *Config) { c.URL = b.url })
+	hs := start(t, b, w, h, []scenarios.Scenario{directScenario(suffix())}, func(c *Config) { c.URL = b.URL })
 	hs.waitText("Scenarios")
 	hs.typeText("u")
 	hs.waitFor("the profile service consuming", func(s string) bool {
@@ -50,8 +51,8 @@ func profileRow(id, name string, version string) *regexp.Regexp {
 }
 
 func TestFlowPostConverges(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
 			hs.post("usama")
 			s := hs.waitFor("usama in both stores, version 1", func(s string) bool {
@@ -73,8 +74,8 @@ func TestFlowPostConverges(t *testing.T) {
 }
 
 func TestFlowBadInputStoresNothing(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
 			hs.post("   ")
 			s := hs.waitFor("the 400 in the log", func(s string) bool { return strings.Contains(pane(s, "Events"), "400 full_name is empty") })
@@ -94,8 +95,8 @@ func TestFlowBadInputStoresNothing(t *testing.T) {
 }
 
 func TestFlowCrashBeforeAckAppliesOnce(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
 			hs.key(tcell.KeyEscape) // leave the form: letters are switches again
 			hs.typeText("c")
@@ -118,8 +119,8 @@ func TestFlowCrashBeforeAckAppliesOnce(t *testing.T) {
 }
 
 func TestFlowRefusedEventRollsBack(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
 			hs.post("usama")
 			hs.waitFor("usama applied", func(s string) bool { return profileRow("1", "usama", "1").MatchString(pane(s, "Profiles")) })
@@ -151,8 +152,8 @@ func TestFlowRefusedEventRollsBack(t *testing.T) {
 var readyCount = regexp.MustCompile(`ready (\d+)`)
 
 func TestFlowStoppedConsumerLetsMessagesWait(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
 			hs.key(tcell.KeyEscape)
 			hs.typeText("z")
@@ -182,9 +183,9 @@ func TestFlowStoppedConsumerLetsMessagesWait(t *testing.T) {
 // Leaving the page, or quitting on it, stops the services and deletes
 // the exchanges and queues they declared.
 func TestFlowCleansUp(t *testing.T) {
-	for _, b := range brokers(t) {
+	for _, b := range testbrokers.Both(t) {
 		for _, how := range []string{"leave", "quit"} {
-			t.Run(b.name+"/"+how, func(t *testing.T) {
+			t.Run(b.Name+"/"+how, func(t *testing.T) {
 				hs := openFlow(t, b, 100, 30)
 				hs.post("usama")
 				hs.waitFor("usama applied", func(s string) bool { return profileRow("1", "usama", "1").MatchString(pane(s, "Profiles")) })
@@ -198,7 +199,7 @@ func TestFlowCleansUp(t *testing.T) {
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
-				check, err := sandbox.Dial(ctx, b.url, sandbox.Options{Label: b.label})
+				check, err := sandbox.Dial(ctx, b.URL, sandbox.Options{Label: b.Label})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -215,7 +216,7 @@ func TestFlowCleansUp(t *testing.T) {
 
 // At 80x24 the page shows the form, the stores, the path and the switches.
 func TestFlowFits80x24(t *testing.T) {
-	b := embeddedBrokers(t)[0]
+	b := testbrokers.Embedded(t)
 	hs := openFlow(t, b, 80, 24)
 	hs.post("usama")
 	s := hs.waitFor("usama in both stores", func(s string) bool {
@@ -233,11 +234,11 @@ func TestFlowFits80x24(t *testing.T) {
 // Choosing the user-update scenario (here at start, as --scenario does)
 // opens the flow page with both services running.
 func TestFlowOpensWithTheScenario(t *testing.T) {
-	for _, b := range brokers(t) {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			sc := directScenario(suffix())
 			sc.Name = flowScenario // only the name matters; the topology stays unique to the test
-			hs := start(t, b, 120, 40, []scenarios.Scenario{sc}, func(c *Config) { c.URL = b.url; c.Initial = flowScenario })
+			hs := start(t, b, 120, 40, []scenarios.Scenario{sc}, func(c *Config) { c.URL = b.URL; c.Initial = flowScenario })
 			hs.waitFor("the flow page with the profile service consuming", func(s string) bool {
 				return strings.Contains(s, "POST /users/{id}") && strings.Contains(s, "profile-service ✓") && strings.Contains(s, "consumer: running")
 			})
@@ -253,9 +254,9 @@ func TestFlowOpensWithTheScenario(t *testing.T) {
 // A broker that goes away while the page is open: the services say so,
 // and quitting still stops them (goleak checks that nothing is left).
 func TestFlowBrokerGoneStillQuits(t *testing.T) {
-	b := embeddedBrokers(t)[0]
+	b := testbrokers.Embedded(t)
 	hs := openFlow(t, b, 120, 40)
-	b.shutdown()
+	b.Server.Shutdown()
 	hs.waitFor("both services not connected", func(s string) bool {
 		return strings.Contains(s, "user-service ✗") && strings.Contains(s, "profile-service ✗")
 	})
@@ -270,7 +271,7 @@ func TestFlowBrokerGoneStillQuits(t *testing.T) {
 // Leaving the page and coming straight back starts the services afresh,
 // with new names and empty stores.
 func TestFlowReopenStartsAfresh(t *testing.T) {
-	b := embeddedBrokers(t)[0]
+	b := testbrokers.Embedded(t)
 	hs := openFlow(t, b, 120, 40)
 	hs.post("usama")
 	hs.waitFor("usama applied", func(s string) bool { return profileRow("1", "usama", "1").MatchString(pane(s, "Profiles")) })
@@ -287,7 +288,7 @@ func TestFlowReopenStartsAfresh(t *testing.T) {
 // Names show as typed (tview's color tags are text here), and a name the
 // profile service must refuse (over 100 characters) is rolled back.
 func TestFlowNamesAsTyped(t *testing.T) {
-	b := embeddedBrokers(t)[0]
+	b := testbrokers.Embedded(t)
 	hs := openFlow(t, b, 140, 40)
 	tests := []struct {
 		id, name string
