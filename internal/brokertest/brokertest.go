@@ -6,25 +6,19 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
-)
 
-// DefaultURL is the live RabbitMQ when $AMQP_URL is not set.
-const DefaultURL = "amqp://guest:guest@127.0.0.1:5672/"
+	"github.com/warrenmq/warren/sandbox/amqpuri"
+)
 
 // Required reports whether the live RabbitMQ must be there
 // (WARREN_REQUIRE_RABBITMQ=1).
 func Required() bool { return os.Getenv("WARREN_REQUIRE_RABBITMQ") == "1" }
 
-// URL is the live RabbitMQ's URL, reachable or not.
-func URL() string {
-	if u := os.Getenv("AMQP_URL"); u != "" {
-		return u
-	}
-	return DefaultURL
-}
+// URL is the live RabbitMQ's URL, reachable or not: $AMQP_URL, else
+// amqpuri.Default.
+func URL() string { return amqpuri.Resolve("", os.Getenv, amqpuri.Default) }
 
 // Live returns the live RabbitMQ's URL and true when it accepts TCP
 // connections. When it does not, it fails the test under
@@ -35,9 +29,9 @@ func Live(t testing.TB) (string, bool) {
 	u := URL()
 	if err := reachable(u); err != nil {
 		if Required() {
-			t.Fatalf("RabbitMQ at %s is unreachable (%v) and WARREN_REQUIRE_RABBITMQ=1: start it (rabbitmq-server -detached) or set AMQP_URL", mask(u), err)
+			t.Fatalf("RabbitMQ at %s is unreachable (%v) and WARREN_REQUIRE_RABBITMQ=1: start it (rabbitmq-server -detached) or set AMQP_URL", amqpuri.Mask(u), err)
 		}
-		t.Logf("not testing against RabbitMQ: %s is unreachable (%v); start it or set AMQP_URL", mask(u), err)
+		t.Logf("not testing against RabbitMQ: %s is unreachable (%v); start it or set AMQP_URL", amqpuri.Mask(u), err)
 		return "", false
 	}
 	return u, true
@@ -76,18 +70,4 @@ func reachable(raw string) error {
 		return err
 	}
 	return c.Close()
-}
-
-// mask hides the password of an AMQP URL for messages.
-func mask(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		// url escapes '*', so mask with a placeholder and swap it in.
-		return strings.Replace(u.String(), ":xxxxx@", ":*****@", 1)
-	}
-	return u.String()
 }

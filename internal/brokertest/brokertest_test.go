@@ -1,8 +1,11 @@
 package brokertest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/warrenmq/warren/sandbox/amqpuri"
 )
 
 func TestURLPrefersAMQPURL(t *testing.T) {
@@ -11,15 +14,21 @@ func TestURLPrefersAMQPURL(t *testing.T) {
 		t.Fatalf("URL() = %q", got)
 	}
 	t.Setenv("AMQP_URL", "")
-	if got := URL(); got != DefaultURL {
+	if got := URL(); got != amqpuri.Default {
 		t.Fatalf("URL() = %q, want the default", got)
 	}
 }
 
-func TestMaskHidesThePassword(t *testing.T) {
-	got := mask("amqp://guest:secret@127.0.0.1:5672/")
-	if got != "amqp://guest:*****@127.0.0.1:5672/" {
-		t.Fatalf("mask = %q", got)
+// The message about an unreachable broker never shows its password.
+func TestUnreachableBrokerHidesThePassword(t *testing.T) {
+	t.Setenv("AMQP_URL", "amqp://guest:secret@127.0.0.1:1/")
+	t.Setenv("WARREN_REQUIRE_RABBITMQ", "")
+	rec := &recorder{TB: t}
+	if _, ok := Live(rec); ok {
+		t.Fatal("Live said an unreachable broker was there")
+	}
+	if strings.Contains(rec.logged, "secret") || !strings.Contains(rec.logged, "amqp://guest:*****@127.0.0.1:1/") {
+		t.Errorf("log %q: want the URL with its password masked", rec.logged)
 	}
 }
 
@@ -60,4 +69,4 @@ type recorder struct {
 
 func (r *recorder) Helper()                        {}
 func (r *recorder) Fatalf(format string, a ...any) { r.failed = true }
-func (r *recorder) Logf(format string, a ...any)   { r.logged += format }
+func (r *recorder) Logf(format string, a ...any)   { r.logged += fmt.Sprintf(format, a...) }
