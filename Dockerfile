@@ -10,8 +10,8 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# CGO_ENABLED=0: SQLite is modernc.org/sqlite, pure Go, so the binary is
-# static and runs on an image with no libc.
+# CGO_ENABLED=0: everything is pure Go (the services' stores are bbolt), so
+# the binary is static and runs on an image with no libc.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/warren . \
  && mkdir -p /out/data
 
@@ -19,7 +19,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/warren . \
 # 2 MB plus the binary.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/warren /warren
-# The services keep their SQLite stores here (a volume in docker-compose);
+# The services keep their store files here (a volume in docker-compose);
 # owned by the nonroot user (65532) so a fresh named volume is writable.
 COPY --from=build --chown=65532:65532 /out/data /data
 USER nonroot:nonroot
