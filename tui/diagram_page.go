@@ -11,6 +11,7 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/tui/cells"
 	"github.com/warrenmq/warren/tui/diagram"
 )
 
@@ -299,9 +300,7 @@ func (v *diagramView) scrollNote(c *diagram.Canvas) string {
 
 // drawLine writes s at x, y, cut to w columns with '…'.
 func drawLine(screen tcell.Screen, x, y, w int, s string, st tcell.Style) {
-	if uniseg.StringWidth(s) > w {
-		s = cutText(s, w)
-	}
+	s = cells.Fit(s, w)
 	col := 0
 	g := uniseg.NewGraphemes(s)
 	for g.Next() && col < w {
@@ -312,20 +311,6 @@ func drawLine(screen tcell.Screen, x, y, w int, s string, st tcell.Style) {
 	for ; col < w; col++ {
 		screen.SetContent(x+col, y, ' ', nil, st)
 	}
-}
-
-func cutText(s string, w int) string {
-	var b strings.Builder
-	used := 0
-	g := uniseg.NewGraphemes(s)
-	for g.Next() {
-		if used+g.Width() > w-1 {
-			break
-		}
-		b.WriteString(g.Str())
-		used += g.Width()
-	}
-	return b.String() + "…"
 }
 
 // layoutKey changes when the layout must be made again: the topology, the

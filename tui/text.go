@@ -4,7 +4,8 @@ import (
 	"strings"
 
 	"github.com/rivo/tview"
-	"github.com/rivo/uniseg"
+
+	"github.com/warrenmq/warren/tui/cells"
 )
 
 // Text laid out by Warren itself rather than by tview's wrapping, so that
@@ -20,29 +21,10 @@ type span struct {
 }
 
 // width is the number of cells s takes on screen (s plain, no tags).
-func width(s string) int { return uniseg.StringWidth(s) }
+func width(s string) int { return cells.Width(s) }
 
 // fit cuts plain s to at most w cells, marking a cut with "…".
-func fit(s string, w int) string {
-	if width(s) <= w {
-		return s
-	}
-	if w <= 0 {
-		return ""
-	}
-	var b strings.Builder
-	used := 0
-	g := uniseg.NewGraphemes(s)
-	for g.Next() {
-		cw := g.Width()
-		if used+cw > w-1 {
-			break
-		}
-		b.WriteString(g.Str())
-		used += cw
-	}
-	return b.String() + "…"
-}
+func fit(s string, w int) string { return cells.Fit(s, w) }
 
 // pad is plain s padded with spaces to w cells (cut with "…" if longer).
 func pad(s string, w int) string {

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/rivo/uniseg"
-
 	"github.com/warrenmq/warren/sandbox/routing"
+	"github.com/warrenmq/warren/tui/cells"
 )
 
 // labeler makes the text of boxes and edges at one level of compactness.
@@ -48,29 +47,10 @@ func printable(s string) string {
 }
 
 // width is how many terminal columns s takes.
-func width(s string) int { return uniseg.StringWidth(s) }
+func width(s string) int { return cells.Width(s) }
 
 // cut shortens s to at most w columns, ending in '…' when it had to cut.
-func cut(s string, w int) string {
-	if width(s) <= w {
-		return s
-	}
-	if w <= 0 {
-		return ""
-	}
-	var b strings.Builder
-	used := 0
-	g := uniseg.NewGraphemes(s)
-	for g.Next() {
-		cw := g.Width()
-		if used+cw > w-1 {
-			break
-		}
-		b.WriteString(g.Str())
-		used += cw
-	}
-	return b.String() + "…"
-}
+func cut(s string, w int) string { return cells.Fit(s, w) }
 
 func (l *labeler) name(s string) string {
 	s = printable(s)
