@@ -43,5 +43,10 @@
 //
 // With Options.Reconnect a lost connection is retried with a backoff from
 // 100ms to 5s; the topology is declared again and the consumers that were
-// running are restarted, then EventState(Connected) is emitted.
+// running are restarted, then EventState(Connected) is emitted. Restart
+// (restart.go) watches a broker restart that a caller performs (the
+// embedded broker's): it holds that reconnect off until it has looked at
+// each queue through a connection of its own, so that a queue the restart
+// lost is reported gone rather than redeclared empty, then waits for the
+// unacked messages it held to come back redelivered.
 package sandbox

@@ -77,6 +77,8 @@ type Session struct {
 	product   string
 	version   string
 	closed    bool
+	hold      chan struct{} // while set, reconnecting waits for it to close (Restart)
+	back      chan struct{} // closed at the next successful reconnect (Restart)
 
 	seen      *seenLog
 	sentinels sync.Map // sentinel message id -> chan struct{} closed when consumed
@@ -267,6 +269,18 @@ func (s *Session) reconnect() {
 			return
 		case <-time.After(delay):
 		}
+		s.mu.Lock()
+		hold := s.hold
+		s.mu.Unlock()
+		if hold != nil {
+			// Restart is looking at what survived: declaring the topology
+			// now would hide a queue that is gone
+			select {
+			case <-s.stop:
+				return
+			case <-hold:
+			}
+		}
 		ctx, cancel := context.WithTimeout(s.life, s.opt.DialTimeout)
 		l, err := s.connect(ctx)
 		if err == nil {
@@ -332,6 +346,12 @@ func (s *Session) restore(ctx context.Context, l *link) error {
 		c.op.Unlock()
 	}
 	s.setState(Connected, fmt.Sprintf("reconnected to %s; topology redeclared, %d consumer(s) restarted", s.broker, restarted))
+	s.mu.Lock()
+	if s.back != nil {
+		close(s.back)
+		s.back = nil
+	}
+	s.mu.Unlock()
 	return nil
 }
 

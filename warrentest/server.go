@@ -14,7 +14,6 @@ import (
 	"github.com/warrenmq/warren/sandbox/broker"
 	"github.com/warrenmq/warren/sandbox/broker/clock"
 	"github.com/warrenmq/warren/sandbox/broker/management"
-	"github.com/warrenmq/warren/sandbox/definitions"
 )
 
 // settleTimeout bounds how long a state method waits for the broker to
@@ -36,7 +35,7 @@ type Server struct {
 	mu     sync.Mutex
 	b      *broker.Server
 	mgmt   *management.Server
-	addr   string // kept across Restart
+	addr   string
 	mgAddr string
 	closed bool
 }
@@ -99,7 +98,7 @@ func start(cfg config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, clock: clock.NewVirtual(cfg.start, !cfg.stopped), history: newHistory()}
-	b, err := s.startBroker("127.0.0.1:0", nil)
+	b, err := s.startBroker("127.0.0.1:0")
 	if err != nil {
 		s.clock.Close()
 		return nil, err
@@ -124,9 +123,8 @@ func (s *Server) firstVHost() string {
 	return "/"
 }
 
-// startBroker starts a broker with the Server's options on listen;
-// restored, when set, are the definitions an in-memory Restart keeps.
-func (s *Server) startBroker(listen string, restored *definitions.Definitions) (*broker.Server, error) {
+// startBroker starts a broker with the Server's options on listen.
+func (s *Server) startBroker(listen string) (*broker.Server, error) {
 	version, _ := brokerVersion(s.cfg.version)
 	users := s.cfg.users
 	if len(users) == 0 {
@@ -138,7 +136,6 @@ func (s *Server) startBroker(listen string, restored *definitions.Definitions) (
 		Listen:          listen,
 		Users:           users,
 		VHosts:          s.cfg.vhosts,
-		Definitions:     restored,
 		Logger:          s.cfg.logger,
 		DataDir:         s.cfg.dataDir,
 		Clock:           s.clock,
@@ -222,79 +219,27 @@ func (s *Server) Close() {
 }
 
 // Restart stops the broker and starts it again on the same port with the
-// same clock, as a restarted RabbitMQ node: connections are closed (320
-// CONNECTION_FORCED), exclusive and non-durable queues and transient
-// exchanges are gone, users, vhosts and permissions stay. With a data
+// same clock, as a restarted RabbitMQ node (broker.Server.Restart):
+// connections are closed (320 CONNECTION_FORCED), exclusive, auto-delete
+// (once their consumers are gone) and non-durable queues and transient
+// exchanges are gone; users, vhosts and permissions, durable exchanges,
+// queues and bindings stay, and so do the persistent messages of durable
+// queues, in order, unacked ones back ready and redelivered. With a data
 // directory (WithDataDir, WithPersistence) the broker recovers it as
-// `warren broker --data-dir` does: durable exchanges, queues and
-// bindings, and the persistent messages of durable queues (unacked ones
-// redelivered). Without one, Restart keeps the durable exchanges, queues
-// and bindings but no message at all: every queue comes back empty.
+// `warren broker --data-dir` does; without one it keeps in memory what
+// the disk would have held, and loses the transient messages as a
+// restarted node does. The management API (WithManagement) stays on its
+// address.
 func (s *Server) Restart() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errors.New("warrentest: Restart after Close")
 	}
-	var kept *definitions.Definitions
-	if s.cfg.dataDir == "" {
-		d := durableOnly(s.b.Definitions())
-		kept = &d
-	}
-	if s.mgmt != nil {
-		s.mgmt.Shutdown()
-		s.mgmt = nil
-	}
-	s.b.Shutdown()
-	b, err := s.startBroker(s.addr, kept)
-	if err != nil {
+	if err := s.b.Restart(); err != nil {
 		return fmt.Errorf("warrentest: restart: %w", err)
 	}
-	s.b = b
-	if s.cfg.management {
-		if err := s.startManagement(s.mgAddr); err != nil {
-			return fmt.Errorf("warrentest: restart: %w", err)
-		}
-	}
 	return nil
-}
-
-// durableOnly is what a restart keeps of the broker's definitions:
-// everything but transient exchanges and queues and the bindings that
-// need one of them.
-func durableOnly(d definitions.Definitions) definitions.Definitions {
-	type key struct{ vhost, name string }
-	xs, qs := map[key]bool{}, map[key]bool{}
-	keptX := d.Exchanges[:0]
-	for _, x := range d.Exchanges {
-		if x.Durable {
-			keptX = append(keptX, x)
-			xs[key{x.VHost, x.Name}] = true
-		}
-	}
-	keptQ := d.Queues[:0]
-	for _, q := range d.Queues {
-		if q.Durable {
-			keptQ = append(keptQ, q)
-			qs[key{q.VHost, q.Name}] = true
-		}
-	}
-	isDurableX := func(vh, name string) bool {
-		// the default exchange and the amq.* ones are durable and not listed
-		return xs[key{vh, name}] || name == "" || len(name) > 4 && name[:4] == "amq."
-	}
-	keptB := d.Bindings[:0]
-	for _, b := range d.Bindings {
-		dest := qs[key{b.VHost, b.Destination}]
-		if b.DestinationType == "exchange" {
-			dest = isDurableX(b.VHost, b.Destination)
-		}
-		if dest && isDurableX(b.VHost, b.Source) {
-			keptB = append(keptB, b)
-		}
-	}
-	d.Exchanges, d.Queues, d.Bindings = keptX, keptQ, keptB
-	return d
 }
 
 // FastForward moves the virtual clock d ahead. First it waits until the

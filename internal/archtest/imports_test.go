@@ -47,8 +47,6 @@ var ours = map[string][]string{
 	"sandbox/broker/...":  {"sandbox/broker/...", "sandbox/routing", "sandbox/amqpuri", "sandbox/definitions"},
 
 	// The test library is for other people's tests: no TUI, no CLI.
-	// sandbox/definitions: Restart without a data directory keeps the
-	// broker's durable definitions, as a restarted RabbitMQ keeps them.
 	"warrentest":     {"sandbox/broker/...", "sandbox/routing", "sandbox/amqpuri", "sandbox/definitions"},
 	"warrentest/...": {"warrentest", "sandbox/broker/...", "sandbox/routing", "sandbox/amqpuri"},
 }

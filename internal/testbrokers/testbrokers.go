@@ -1,6 +1,7 @@
 package testbrokers
 
 import (
+	"context"
 	"testing"
 
 	"github.com/warrenmq/warren/internal/brokertest"
@@ -19,6 +20,10 @@ type Broker struct {
 	// Server is the embedded broker, for a test that stops it; nil for
 	// the live RabbitMQ.
 	Server *broker.Server
+	// Restart restarts the embedded broker in place (Server.Restart), as
+	// the scenario Player's RestartBroker hook; nil for the live RabbitMQ,
+	// which a test does not restart.
+	Restart func(context.Context) error
 }
 
 // Both returns the brokers a broker-facing test runs against: the live
@@ -44,5 +49,6 @@ func Embedded(t testing.TB) Broker {
 		t.Fatalf("start the embedded broker: %v", err)
 	}
 	t.Cleanup(srv.Shutdown)
-	return Broker{Name: "embedded", URL: srv.URL(), Label: "embedded", Server: srv}
+	return Broker{Name: "embedded", URL: srv.URL(), Label: "embedded", Server: srv,
+		Restart: func(context.Context) error { return srv.Restart() }}
 }

@@ -13,6 +13,9 @@
 // exchanges, queues and bindings and the persistent messages of durable
 // queues survive a restart, clean or kill -9, and a publisher confirm for
 // such a message is sent once it is on disk (persist*.go, store/).
+// Restart (restart.go) restarts the broker in place, on the same address,
+// as a RabbitMQ node restart: from the data directory, or, without one,
+// keeping in memory exactly what a disk would have held.
 //
 // It must never: confirm a persistent message routed to a durable queue
 // before it is on disk, install signal handlers, leave a goroutine running

@@ -128,6 +128,7 @@ type Server struct {
 	nextMsgID   atomic.Uint64          // message ids for onMessage
 	v3          bool                   // Options.Version is a 3.x
 	disk        *diskState             // the data directory; nil without Options.DataDir
+	restored    *memoryImage           // what Restart keeps without a data directory, for Start
 
 	vmWatermark int64         // bytes; 0: no process memory alarm (memory.go)
 	vmOver      atomic.Bool   // the process uses more than vmWatermark
@@ -215,6 +216,10 @@ func (s *Server) Start() error {
 	s.started = true
 	s.mu.Unlock()
 	err := s.openDisk()
+	if img := s.restored; err == nil && img != nil {
+		s.restored = nil
+		s.restoreImage(img) // restart.go: what a disk would have held
+	}
 	s.mu.Lock()
 	if err == nil && s.shutdown {
 		s.closeDisk()
@@ -337,8 +342,11 @@ func (s *Server) URL() string {
 func (s *Server) ReadyForConnections(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
+	s.mu.Lock()
+	ready := s.ready // Restart makes a new one
+	s.mu.Unlock()
 	select {
-	case <-s.ready:
+	case <-ready:
 		return !s.isShutdown()
 	case <-t.C:
 		return false
