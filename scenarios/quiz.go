@@ -420,6 +420,16 @@ func (q *Quiz) Mark(r StepResult, p *Prediction) Mark {
 	return m
 }
 
+// Unmark forgets the mark of step (1-based), as if it had not been
+// played: the TUI's step back plays it again.
+func (q *Quiz) Unmark(step int) { delete(q.marks, step) }
+
+// MarkOf is the mark of step (1-based), if it has one.
+func (q *Quiz) MarkOf(step int) (Mark, bool) {
+	m, ok := q.marks[step]
+	return m, ok
+}
+
 // Marks are the steps marked so far, in step order.
 func (q *Quiz) Marks() []Mark {
 	out := make([]Mark, 0, len(q.marks))

@@ -183,6 +183,18 @@ func TestQuizScoreAndTruth(t *testing.T) {
 	if ms := q.Marks(); len(ms) != 2 || ms[0].Step != 1 || ms[1].Step != 2 {
 		t.Errorf("Marks = %+v", ms)
 	}
+	// Stepping back past a step forgets its mark.
+	q.Unmark(2)
+	if k, n := q.Score(); k != 1 || n != 1 {
+		t.Errorf("after Unmark(2): %d of %d marked right, want 1 of 1", k, n)
+	}
+	if _, ok := q.MarkOf(2); ok {
+		t.Error("MarkOf(2) after Unmark(2) still has a mark")
+	}
+	if m, ok := q.MarkOf(1); !ok || !m.Right {
+		t.Errorf("MarkOf(1) = %+v, %v; want step 1 marked right", m, ok)
+	}
+	q.Mark(played(sc, 1, true), right("returned"))
 	// Observers (consumers Warren starts, named after their queue) are not
 	// named in the truth; the scenario's consumers are.
 	tr := q.Truth(played(sc, 0, false, "a", "b"))

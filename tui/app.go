@@ -82,6 +82,8 @@ type Config struct {
 	// (about a second; v changes it there). 0 switches it off, as tests
 	// leave it.
 	Animation time.Duration
+	// Quiz starts in quiz mode (warren --quiz; Q switches it).
+	Quiz bool
 	// URL is the broker's AMQP URL, for the user-update flow page's
 	// services (userupdate.go); without it the page cannot start them.
 	URL string
@@ -131,6 +133,8 @@ type App struct {
 	th            theme
 	player        *scenarios.Player // the chosen scenario's; the worker's alone (play.go)
 	recheckQueued atomic.Bool
+	scores        *scenarios.ScoreReporter // the class's, made at the first quiz (quiz.go); the worker's
+	scoresWarned  bool
 	diagramSpeed  atomic.Int64 // the diagram's animation length now, for the ticker (diagram_page.go)
 }
 
@@ -161,6 +165,7 @@ func New(cfg Config) (*App, error) {
 	a.m.state = cfg.Session.State()
 	a.m.version = serverVersion(cfg.Session)
 	a.m.nameSuffix = cfg.NameSuffix
+	a.m.quizOn = cfg.Quiz
 	a.diagramSpeed.Store(int64(cfg.Animation))
 	a.keys = a.bindings()
 	a.ui = a.build()
@@ -187,6 +192,9 @@ func New(cfg Config) (*App, error) {
 	// What the screen opens with, at the first refresh (after the first
 	// draw, so that its size is known): the scenario's about text, or
 	// the list to choose from.
+	if cfg.Quiz {
+		a.submit("quiz", func(ctx context.Context) { a.scoreReporter(ctx) })
+	}
 	if cfg.Initial != "" {
 		sc := &a.cfg.Scenarios[a.scenarioIndex(cfg.Initial)]
 		a.later(func() { a.choose(sc) })

@@ -37,13 +37,16 @@ func (a *App) bindings() []binding {
 			}
 		})
 	}
-	return append(a.diagramBindings(), []binding{
+	return append(append(a.quizBindings(), a.diagramBindings()...), []binding{
 		r("", '?', "show or hide this help", a.showHelp),
 		r("", 'd', "the flow diagram: the topology drawn, each message animated along its path", a.diagramOpen),
 		r("", 'l', "the list of scenarios: choose one with Enter", a.showScenarios),
 		r("", 'i', "what the chosen scenario is about (all of it)", func() { a.showAbout(nil) }),
-		r("", 's', "play the scenario's next step; you ack by hand", func() { a.submit("step", a.doStep) }),
-		r("", 'S', "play all the remaining steps, as warren run does", func() { a.submit("all steps", a.doAllSteps) }),
+		r("", 's', "play the scenario's next step; you ack by hand. In quiz mode: ask first where its message goes", a.stepKey),
+		r("", 'S', "play all the remaining steps, as warren run does (not in quiz mode)", a.allStepsKey),
+		r("", 'b', "back one step: delete and declare the scenario again, replay the steps before it quietly as they were played (your own acks, pauses and messages are not replayed); in quiz mode the step is not scored any more", func() { a.submit("back a step", func(ctx context.Context) { a.doBack(ctx, false) }) }),
+		r("", '.', "replay the step just played: back one step (as b), then play it again (in quiz mode: ask it again)", func() { a.submit("replay the step", func(ctx context.Context) { a.doBack(ctx, true) }) }),
+		r("", 'Q', "quiz mode on or off: predict where each step's message goes, then the reveal, with a running score", a.quizToggle),
 		r("", 'p', "publish: open the form with the last step's message", a.openForm),
 		k("", tcell.KeyTab, "Tab", "next pane", true, func() { a.cycleFocus(1) }),
 		k("", tcell.KeyBacktab, "Shift-Tab", "previous pane", true, func() { a.cycleFocus(-1) }),
@@ -121,8 +124,8 @@ func (a *App) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	typing := pane == panePublish
 	for i := range a.keys {
 		b := &a.keys[i]
-		if b.Scope != "" && b.Scope != pane {
-			continue
+		if b.Scope != "" && b.Scope != pane || pane == paneQuiz && b.Scope != paneQuiz {
+			continue // the quiz panel is modal: only its keys
 		}
 		if typing && !b.Typing {
 			continue
@@ -143,6 +146,7 @@ func (a *App) helpLines(w int) []string {
 		{"", "Everywhere"},
 		{paneQueue, "On a queue pane (Tab to it)"},
 		{panePublish, "In the publish form"},
+		{paneQuiz, "In a quiz question (Q turns quiz mode on, then s asks)"},
 		{paneDiagram, "On the diagram page (d)"},
 	}
 	var out []string

@@ -42,6 +42,9 @@ type widgets struct {
 	scenarios *tview.List
 	about     *section
 	help      *section
+	quiz      *section // the quiz panel (quiz_view.go), shown while ask is open
+	ask       *quizAsk
+	quizBack  tview.Primitive // the focus before the quiz panel took it
 
 	formOpen    bool
 	shownQueues []string // queue names the panes were built for
@@ -59,6 +62,7 @@ const (
 	panePublish   = "publish"
 	paneLog       = "log"
 	paneDiagram   = "diagram"
+	paneQuiz      = "quiz"
 )
 
 // Pages over the main one.
@@ -99,10 +103,12 @@ func (a *App) build() *widgets {
 	w.about.boxed = true
 	w.help = newSection(&a.th, "Keys and marks (? or Esc closes, ↑↓ scroll)", false)
 	w.help.boxed = true
+	w.quiz = newSection(&a.th, "Quiz", false)
 
 	w.main = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(w.narration, 1, 0, false).
 		AddItem(w.routeRow, 3, 0, false).
+		AddItem(w.quiz, 0, 0, false).
 		AddItem(w.queueRow, 0, 1, false).
 		AddItem(w.publish.root, 0, 0, false).
 		AddItem(w.log, minLogHeight, 0, false).
@@ -144,6 +150,14 @@ func (a *App) layoutLocked(sw, sh int) {
 		form = publishHeight
 	}
 	avail -= form
+	quizH := 0
+	if w.ask != nil {
+		qt, ql := a.quizLines(sw)
+		w.quiz.title = qt
+		w.quiz.setLines(ql)
+		quizH = 1 + len(ql)
+	}
+	avail -= quizH
 	queueFocused := false
 	for _, q := range w.queues {
 		queueFocused = queueFocused || q.table.HasFocus()
@@ -168,6 +182,7 @@ func (a *App) layoutLocked(sw, sh int) {
 	logH := max(0, rest-queueH)
 	w.main.ResizeItem(w.narration, len(narr), 0)
 	w.main.ResizeItem(w.routeRow, routeH, 0)
+	w.main.ResizeItem(w.quiz, quizH, 0)
 	w.main.ResizeItem(w.queueRow, queueH, 0)
 	w.main.ResizeItem(w.publish.root, form, 0)
 	w.main.ResizeItem(w.log, logH, 0)
@@ -224,6 +239,8 @@ func (a *App) focusedPane() (string, *queuePane) {
 		return paneDiagram, nil
 	case f == w.log:
 		return paneLog, nil
+	case f == w.quiz:
+		return paneQuiz, nil
 	case w.publish.has(f):
 		return panePublish, nil
 	}

@@ -117,8 +117,19 @@ type model struct {
 	// names maps the broker's queue names to the scenario's (they differ
 	// by Config.NameSuffix).
 	names map[string]string
-	// results are the latest judgment of each step played, by index.
+	// results are the latest judgment of each step played, by index;
+	// asRun says how each was played (playHow.asRun), so that going back
+	// (back.go) replays them alike.
 	results []*scenarios.StepResult
+	asRun   []bool
+	// quiet: steps are being replayed on the way back to an earlier one;
+	// their deliveries and the Session's notes are not logged.
+	quiet bool
+
+	// Quiz mode (quiz.go): quizOn while it is on; quiz keeps the score of
+	// the chosen scenario's quiz.
+	quizOn bool
+	quiz   *scenarios.Quiz
 	// waiting are played messages with queues still to deliver them
 	// (StepResult.Waiting); a delivery of one sets recheck.
 	waiting []scenarios.StepResult
@@ -171,11 +182,12 @@ func (m *model) setScenario(sc *scenarios.Scenario, declared bool) {
 	m.queues = map[string]*queueModel{}
 	m.order = nil
 	m.topology = routing.Topology{}
-	m.results, m.waiting, m.recheck = nil, nil, false
+	m.results, m.asRun, m.waiting, m.recheck = nil, nil, nil, false
 	if sc != nil {
 		m.diag.reset(sc.Topology)
 		m.diagLast = nil
 		m.results = make([]*scenarios.StepResult, len(sc.Steps))
+		m.asRun = make([]bool, len(sc.Steps))
 		m.topology = sc.Topology
 		// The first paragraph: the topology pane shows the rest itself.
 		about, _, _ := strings.Cut(strings.TrimSpace(sc.About), "\n\n")
@@ -212,6 +224,10 @@ func (m *model) apply(ev sandbox.Event) {
 // flood's events in batches, one lock per batch).
 func (m *model) applyLocked(ev sandbox.Event) {
 	m.dirty = true
+	if m.quiet {
+		m.applyQuiet(ev)
+		return
+	}
 	switch ev.Kind {
 	case sandbox.EventDelivery:
 		d := ev.Delivery
@@ -231,17 +247,7 @@ func (m *model) applyLocked(ev sandbox.Event) {
 		m.diagramSeen(d)
 		m.logDelivery(d)
 	case sandbox.EventAck:
-		if d := ev.Delivery; d != nil {
-			if q := m.queues[m.scenarioName(d.Queue)]; q != nil {
-				for i := q.rows.len() - 1; i >= 0; i-- {
-					r := q.rows.at(i)
-					if r.Consumer == d.Consumer && r.Tag == d.DeliveryTag {
-						r.Outcome = firstWord(ev.Note)
-						break
-					}
-				}
-			}
-		}
+		m.markOutcome(ev)
 		m.logf("green", "%s", ev.Note)
 	case sandbox.EventReturn:
 		if r := ev.Return; r != nil {
@@ -263,6 +269,46 @@ func (m *model) applyLocked(ev sandbox.Event) {
 	default:
 		if ev.Note != "" {
 			m.logf("gray", "%s", ev.Note)
+		}
+	}
+}
+
+// applyQuiet is applyLocked while steps are replayed (back.go): the panes
+// get the deliveries and their outcomes, the log only what went wrong.
+func (m *model) applyQuiet(ev sandbox.Event) {
+	switch ev.Kind {
+	case sandbox.EventDelivery:
+		if d := ev.Delivery; d != nil {
+			if q := m.queues[m.scenarioName(d.Queue)]; q != nil {
+				q.delivered++
+				q.rows.push(rowOf(d))
+			}
+		}
+	case sandbox.EventAck:
+		m.markOutcome(ev)
+	case sandbox.EventState:
+		m.state = ev.State
+		m.logf("red", "connection %s%s", ev.State, noteSuffix(ev.Note))
+	case sandbox.EventError:
+		m.logf("red", "error: %v%s", ev.Err, noteSuffix(ev.Note))
+	}
+}
+
+// markOutcome marks the row of an acked, nacked or rejected delivery.
+// Callers hold mu.
+func (m *model) markOutcome(ev sandbox.Event) {
+	d := ev.Delivery
+	if d == nil {
+		return
+	}
+	q := m.queues[m.scenarioName(d.Queue)]
+	if q == nil {
+		return
+	}
+	for i := q.rows.len() - 1; i >= 0; i-- {
+		if r := q.rows.at(i); r.Consumer == d.Consumer && r.Tag == d.DeliveryTag {
+			r.Outcome = firstWord(ev.Note)
+			return
 		}
 	}
 }

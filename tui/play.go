@@ -75,6 +75,11 @@ func (a *App) doChoose(ctx context.Context, sc *scenarios.Scenario) {
 	a.m.names = names
 	a.m.consumers = nil
 	a.m.logf(colHead, "scenario %s: %s", sc.Name, sc.Title)
+	if a.m.quizOn {
+		a.m.quiz = scenarios.NewQuiz(sc)
+		a.m.logf(colHead, "quiz mode: s asks where each step's message goes before it is published (Q turns it off)")
+		a.quizIntroLocked(sc)
+	}
 	a.m.mu.Unlock()
 	if err := p.Declare(ctx); err != nil {
 		a.logf(colBad, "declare: %v", err)
@@ -173,22 +178,45 @@ func (a *App) playNext(ctx context.Context, asRun bool) bool {
 	a.m.mu.Unlock()
 	if i >= len(sc.Steps) {
 		if !asRun {
-			a.logf(colWarn, "%s: all %d steps played; publish your own with p, or r and s to start again", sc.Name, len(sc.Steps))
+			a.logf(colWarn, "%s: all %d steps played; publish your own with p, b to go back a step, or r and s to start again", sc.Name, len(sc.Steps))
 		}
 		return false
 	}
+	a.m.mu.Lock()
+	a.m.narration = stepNarration(i, len(sc.Steps), sc.Steps[i].Say)
+	a.m.dirty = true
+	a.m.mu.Unlock()
+	return a.playAt(ctx, sc, i, playHow{asRun: asRun}) != nil && i+1 < len(sc.Steps)
+}
+
+// playHow is how playAt plays a step.
+type playHow struct {
+	// asRun: as `warren run` does (see playNext).
+	asRun bool
+	// quiet: replayed on the way back to an earlier step (back.go): the
+	// result is kept, not logged, and the form is left alone.
+	quiet bool
+}
+
+// playAt plays step i of sc, the next one, and returns its result (nil
+// when it could not be played, or sc is no longer the chosen scenario).
+func (a *App) playAt(ctx context.Context, sc *scenarios.Scenario, i int, how playHow) *scenarios.StepResult {
 	st := sc.Steps[i]
 	a.m.mu.Lock()
 	a.m.nextStep = i + 1
-	a.m.narration = stepNarration(i, len(sc.Steps), st.Say)
+	if i < len(a.m.asRun) {
+		a.m.asRun[i] = how.asRun
+	}
 	a.m.dirty = true
 	a.m.mu.Unlock()
-	pub := st.Publish
-	a.later(func() { a.ui.publish.fill(pub) })
+	if !how.quiet {
+		pub := st.Publish
+		a.later(func() { a.ui.publish.fill(pub) })
+	}
 
 	p := a.player
-	p.AckManual, p.Wait = asRun, stepWait
-	if asRun {
+	p.AckManual, p.Wait = how.asRun, stepWait
+	if how.asRun {
 		p.Wait = allStepsWait
 		a.ackHeld(sc)
 	}
@@ -198,20 +226,22 @@ func (a *App) playNext(ctx context.Context, asRun bool) bool {
 		a.m.mu.Lock()
 		a.m.logf(colBad, "step %d: %v", i+1, err)
 		a.m.mu.Unlock()
-		return false
+		return nil
 	}
 	a.syncPump(ctx) // the panes show the deliveries by the time the verdict does
 	a.snapshotConsumers()
 	a.m.mu.Lock()
 	defer a.m.mu.Unlock()
 	if a.m.scenario != sc {
-		return false
+		return nil
 	}
 	a.m.results[i] = &r
 	a.m.last = viewOfResult(r)
-	a.logResult(r)
+	if !how.quiet {
+		a.logResult(r)
+	}
 	a.m.watchWaiting(r)
-	return i+1 < len(sc.Steps)
+	return &r
 }
 
 func stepNarration(i, n int, say string) string {

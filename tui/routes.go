@@ -106,6 +106,12 @@ func (a *App) routeLines(w int) (string, []string) {
 	}
 	last := m.last
 	title := "Routing: s plays the next step, p publishes your own, d draws it"
+	if a.m.quizOn {
+		title = "Routing: s asks where the next step's message goes, p publishes your own"
+	}
+	if ask := a.ui.ask; ask != nil {
+		title = fmt.Sprintf("Routing: where does step %d's message go?", ask.step+1)
+	}
 	verdicts := map[string]routing.Verdict{}
 	visited := map[string]bool{}
 	if last != nil {
@@ -239,6 +245,13 @@ func (a *App) messageLines(v *routeView, w int, lines []string) (string, []strin
 		verdict = fmt.Sprintf("step %d ✓ as expected", r.Index)
 	default:
 		verdict, vtag = fmt.Sprintf("step %d ✗ NOT as expected", r.Index), "[red]"
+	}
+	if mark, ok := a.quizMark(r.Index); ok {
+		// Quiz mode: the learner's mark and the running score.
+		verdict = fmt.Sprintf("step %d ✓ right · %s", r.Index, a.m.quizScoreLocked())
+		if !mark.Right {
+			verdict, vtag = fmt.Sprintf("step %d ✗ wrong · %s", r.Index, a.m.quizScoreLocked()), "[red]"
+		}
 	}
 	if f := shortFate(r.Model); f != "" {
 		msg += " · " + f

@@ -26,6 +26,9 @@ func (a *App) statusText() string {
 	parts := []part{
 		{"[::b]" + tview.Escape(m.broker) + "[::-] [" + color + "]" + string(m.state) + "[-]", m.broker + " " + string(m.state)},
 	}
+	if s := m.quizScoreLocked(); s != "" {
+		parts = append(parts, mk("[aqua::b]", "quiz "+s))
+	}
 	if m.busy != "" {
 		parts = append(parts, mk("[yellow]", m.busy+"..."))
 	}
