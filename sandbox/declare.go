@@ -287,3 +287,23 @@ func (s *Session) QueueStats(ctx context.Context, queue string) (QueueStats, err
 	s.mu.Unlock()
 	return st, nil
 }
+
+// Purge drops a queue's ready messages (queue.purge) and says how many;
+// what consumers hold unacked stays theirs. The TUI's step back empties
+// with it a queue that Reset kept because it existed before.
+func (s *Session) Purge(ctx context.Context, queue string) (int, error) {
+	l, err := s.current()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = l.adminDo(ctx, func(ch *amqp.Channel) error {
+		var err error
+		n, err = ch.QueuePurge(queue, false)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge queue %q: %w", queue, err)
+	}
+	return n, nil
+}

@@ -452,6 +452,36 @@ func TestResetKeepsWhatExistedBefore(t *testing.T) {
 	}
 }
 
+// Purge drops the ready messages and says how many; a queue that is not
+// there is a 404.
+func TestPurge(t *testing.T) {
+	for _, b := range testbrokers.Both(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			s := dial(t, b, Options{})
+			ctx := ctxT(t)
+			q := unique("purge")
+			if err := s.Declare(ctx, routing.Topology{Queues: []routing.Queue{{Name: q, Durable: true}}}); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Reset(context.WithoutCancel(ctx))
+			for range 3 {
+				if _, err := s.Publish(ctx, Publishing{RoutingKey: q, Body: []byte("x")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := s.Purge(ctx, q); err != nil || n != 3 {
+				t.Fatalf("Purge = %d, %v; want 3 messages", n, err)
+			}
+			if st, err := s.QueueStats(ctx, q); err != nil || st.Ready != 0 {
+				t.Errorf("after Purge: %+v, %v; want 0 ready", st, err)
+			}
+			if _, err := s.Purge(ctx, q+"-missing"); !isNotFound(err) {
+				t.Errorf("Purge of a missing queue: %v, want 404 NOT_FOUND", err)
+			}
+		})
+	}
+}
+
 // deleteQueue deletes a queue the Session did not create (Reset keeps
 // those), for a test's own cleanup.
 func deleteQueue(t *testing.T, s *Session, q string) {

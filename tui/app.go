@@ -45,6 +45,7 @@ type Session interface {
 	Reject(consumer string, tag uint64, requeue bool) error
 	Consumers() []sandbox.ConsumerInfo
 	QueueStats(ctx context.Context, queue string) (sandbox.QueueStats, error)
+	Purge(ctx context.Context, queue string) (int, error)
 	Close() error
 }
 

@@ -11,7 +11,8 @@ import (
 // Step back (b) and replay (.): the state before a step is made again,
 // not guessed. Going back from step N deletes what Warren declared for the
 // scenario (its exchanges, queues and bindings, and so every message in
-// them), declares it again, starts its consumers afresh and replays steps
+// them; a queue that existed before is kept by the reset, so it is
+// purged), declares it again, starts its consumers afresh and replays steps
 // 1 to N-1 quietly, each as it was played the first time (s leaves manual
 // acks to the user, S and the quiz ack them as `warren run` does). The
 // panes then show the deliveries of the replayed steps and the broker's
@@ -115,6 +116,18 @@ func (a *App) replayTo(ctx context.Context, sc *scenarios.Scenario, target int, 
 	if err := p.Declare(ctx); err != nil {
 		a.logf(colBad, "back: declare: %v", err)
 		return false
+	}
+	// A queue that existed before Warren declared it (a class's vhost
+	// declares the scenarios too) outlived the reset, messages and all.
+	for _, q := range sc.Topology.Queues {
+		if st, err := a.sess.QueueStats(ctx, p.Real(q.Name)); err == nil && st.Ready > 0 {
+			n, err := a.sess.Purge(ctx, p.Real(q.Name))
+			if err != nil {
+				a.logf(colBad, "back: %v", err)
+				return false
+			}
+			a.logf(colWarn, "back: purged %d message(s) from %s, which existed before Warren declared it", n, q.Name)
+		}
 	}
 	a.m.mu.Lock()
 	a.m.setScenario(sc, true)

@@ -26,6 +26,7 @@ func (e *env) addTUI(root *cobra.Command) {
 	root.Use = "warren [SCENARIO-FILE...]"
 	root.Flags().String("scenario", "", "open the TUI with this scenario chosen: a built-in name (see warren list) or a file")
 	root.Flags().String("name-suffix", "", nameSuffixHelp)
+	root.Flags().Bool("quiz", false, "open the TUI in quiz mode (Q switches it): s asks where each step's message goes before it is published, then reveals; in a class's vhost the score goes to the teacher")
 	addManagementFlags(root) // for the embedded broker (openBroker)
 	root.Args = cobra.ArbitraryArgs
 	root.RunE = e.runTUI
@@ -65,6 +66,7 @@ func (e *env) runTUI(cmd *cobra.Command, args []string) error {
 		}
 	}
 	initial, _ := cmd.Flags().GetString("scenario")
+	quiz, _ := cmd.Flags().GetBool("quiz")
 	if initial != "" && !slices.Contains(names(), initial) {
 		if _, err := os.Stat(initial); err != nil {
 			return badInput("no scenario named %q and no such file; the built-in scenarios are: %s", initial, strings.Join(scenarios.BuiltinNames(), ", "))
@@ -101,7 +103,7 @@ func (e *env) runTUI(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", amqpuri.Mask(url), err)
 	}
-	app, err := tui.New(tui.Config{Session: sess, Scenarios: list, Initial: initial, URL: url, NameSuffix: suffix, Animation: time.Second})
+	app, err := tui.New(tui.Config{Session: sess, Scenarios: list, Initial: initial, URL: url, NameSuffix: suffix, Animation: time.Second, Quiz: quiz})
 	if err != nil {
 		sess.Close()
 		return badInput("%v", err)
