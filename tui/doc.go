@@ -16,6 +16,11 @@
 // every message, whoever published it, from the deliveries the pump folds
 // in, and under a flood shows rates instead of animating.
 //
+// Quiz mode (Q; quiz.go, quiz_view.go) asks before each step where its
+// message goes and reveals after, judged by scenarios.Quiz as `warren run
+// --quiz` judges; b and . (back.go) go back a step and replay one by
+// declaring the scenario again and replaying the steps before.
+//
 // Keys are data: bindings() is the one table that both dispatches keys and
 // generates the help page.
 //

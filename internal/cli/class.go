@@ -35,7 +35,8 @@ on. It prints the roster (with --json exactly
 [{"name","user","password","vhost","url"}]) and runs until Ctrl-C or
 SIGTERM, showing for every student what any client of theirs published,
 where it went and why, and the scores of the quizzes they play
-(warren run SCENARIO --quiz --url THEIR_URL).
+(warren run SCENARIO --quiz --url THEIR_URL, or in the TUI
+warren --url THEIR_URL --quiz).
 
 The embedded broker listens on loopback unless --listen names another
 address; it then says that it is reachable from the network. The class
