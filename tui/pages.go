@@ -126,7 +126,7 @@ func aboutKeys(steps int) string {
 	if steps == 0 {
 		return "p publishes a message of your own. i shows this again, ? every key and mark, l the scenarios."
 	}
-	return "s plays the next step, S all the rest (as warren run does), p publishes a message of your own. i shows this again, ? every key and mark, l the scenarios."
+	return "s plays the next step, S all the rest (as warren run does), p publishes a message of your own, b goes back a step, Q plays it as a quiz (predict, then reveal). i shows this again, ? every key and mark, l the scenarios."
 }
 
 // showHelp toggles the help page generated from the key table.
