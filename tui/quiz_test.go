@@ -149,6 +149,15 @@ func TestQuizWrongAnswerAndHint(t *testing.T) {
 			hs.key(tcell.KeyEscape)
 			hs.waitText("not answered yet; s asks again")
 			hs.waitModel("step 2 not played", func(m *model) bool { return m.nextStep == 1 })
+			// S would reveal without asking: refused.
+			hs.typeText("S")
+			hs.waitFor("S refused", func(string) bool { return hs.logHas("S would play them all unasked") })
+			// . replays step 1: un-scored and asked again, then right.
+			hs.typeText(".")
+			hs.waitText("Quiz: step 1 of 8 · score 0/0")
+			hs.typeText("123")
+			hs.key(tcell.KeyEnter)
+			hs.waitText("step 1 ✓ right · score 1/1")
 		})
 	}
 }
