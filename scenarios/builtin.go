@@ -16,7 +16,7 @@ var builtinFS embed.FS
 // exchange to the whole microservice flow. Files not named here follow,
 // sorted.
 var builtinOrder = []string{"direct", "fanout", "topic", "headers", "user-update", "unroutable",
-	"priority", "retry-with-ttl", "poison-message", "single-active-consumer", "stream-replay", "rpc",
+	"priority", "retry-with-ttl", "poison-message", "single-active-consumer", "stream-replay", "rpc", "durability",
 	"quiz-exchanges", "quiz-topic", "quiz-headers", "quiz-unroutable", "quiz-work-queue"}
 
 var (

@@ -15,7 +15,7 @@ func TestBuiltinsLoadInOrder(t *testing.T) {
 		t.Fatalf("a built-in scenario does not load:\n%v", err)
 	}
 	want := []string{"direct", "fanout", "topic", "headers", "user-update", "unroutable",
-		"priority", "retry-with-ttl", "poison-message", "single-active-consumer", "stream-replay", "rpc",
+		"priority", "retry-with-ttl", "poison-message", "single-active-consumer", "stream-replay", "rpc", "durability",
 		"quiz-exchanges", "quiz-topic", "quiz-headers", "quiz-unroutable", "quiz-work-queue"}
 	if got := BuiltinNames(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Builtins() = %v, want %v", got, want)
@@ -30,7 +30,8 @@ func TestBuiltinsLoadInOrder(t *testing.T) {
 			}
 		}
 		for _, q := range sc.Topology.Queues {
-			if !q.Durable {
+			// durability shows what a restart does to a transient queue
+			if !q.Durable && !(sc.Name == "durability" && q.Name == "transient-orders") {
 				t.Errorf("%s: queue %s is not durable (RabbitMQ 4.3 refuses that)", sc.Name, q.Name)
 			}
 		}
@@ -99,6 +100,16 @@ func TestParseRefusesWithFileLine(t *testing.T) {
 			"4: queue name: \"kkkkkkkkkkkkkkkkkkkk\"... is 256 bytes long"},
 		{"publish routing key too long", strings.Replace(minimal, "routing_key: a.b}", "routing_key: "+long+"}", 1),
 			"8: routing key: \"kkkkkkkkkkkkkkkkkkkk\"... is 256 bytes long"},
+		{"restart with publish", strings.Replace(minimal, "    expect: [q]\n", "    restart_broker: true\n", 1),
+			"8: step 1 restarts the broker: it cannot also have publish; put the publish in a step of its own before or after it"},
+		{"restart false", strings.Replace(minimal, "    expect: [q]\n", "    expect: [q]\n    restart_broker: false\n", 1),
+			"10: step 1: restart_broker: false does nothing"},
+		{"expect_ready without restart", strings.Replace(minimal, "    expect: [q]\n", "    expect: [q]\n    expect_ready: {q: 1}\n", 1),
+			"10: step 1: expect_ready is checked after a broker restart; add restart_broker: true to the step (without publish)"},
+		{"expect_gone undeclared", minimal + "  - {restart_broker: true, expect_gone: [nope]}\n",
+			"10: step 2: expect_gone names \"nope\", which is not a declared queue"},
+		{"expect_ready negative", minimal + "  - {restart_broker: true, expect_ready: {q: -1}}\n",
+			"10: step 2: expect_ready q: -1; a count is 0 or more"},
 		{"step without expect", strings.Replace(minimal, "    expect: [q]\n", "", 1),
 			"8: step 1 has no expect: list the queues that should receive the message, or write expect: [] for none"},
 		{"expect undeclared queue", strings.Replace(minimal, "expect: [q]", "expect: [q, r]", 1),
@@ -202,5 +213,16 @@ steps:
 	b := sc.Topology.Bindings[0]
 	if b.Source != "x1" || b.Destination != "q1" || b.RoutingKey != "a.#" || sc.Topology.Exchanges[0].Type != routing.Topic {
 		t.Fatalf("topology %+v", sc.Topology)
+	}
+}
+
+func TestParseRestartStep(t *testing.T) {
+	sc, err := Parse("r.yaml", []byte(minimal+"  - say: restart\n    restart_broker: true\n    expect_ready: {q: 0}\n    expect_gone: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := sc.Steps[1]
+	if !st.RestartBroker || st.ExpectReady["q"] != 0 || len(st.ExpectReady) != 1 || st.Expect != nil || !sc.RestartsBroker() {
+		t.Fatalf("restart step parsed as %+v", st)
 	}
 }

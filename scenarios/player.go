@@ -68,7 +68,14 @@ type Player struct {
 	// Predictor, when set, replaces Model's prediction (a test gives a
 	// wrong model to see a disagreement reported).
 	Predictor func(*routing.Topology, routing.Message) routing.Result
+	// RestartBroker restarts the broker in place for a restart_broker
+	// step and returns once it accepts connections again (the embedded
+	// broker's Restart; the Session must reconnect: Options.Reconnect).
+	// nil: the broker is not Warren's embedded one, and the step and every
+	// step after it are skipped (restart.go).
+	RestartBroker func(ctx context.Context) error
 
+	skipping  string          // the note of the steps after a skipped restart
 	names     map[string]bool // declared exchanges and queues, scenario names
 	manual    map[string]bool // consumer names with manual ack
 	published []string        // message ids of the steps played, in order
@@ -135,6 +142,16 @@ type StepResult struct {
 	// ready, behind consumers that are paused or hold their prefetch of
 	// unacked messages. Recheck judges the step again once it arrives.
 	Waiting []string
+	// Skipped says the step was not played: a restart_broker step where
+	// the broker cannot be restarted, or a step after one (Note says
+	// which). OK stays true: nothing failed.
+	Skipped bool
+	// Note is a remark on the step that is not a failure (why it was
+	// skipped).
+	Note string
+	// Survivors are, for a restart_broker step, the scenario's queues
+	// across the restart, in topology order.
+	Survivors []Survivor
 
 	observed Observation // what Judge saw, for Recheck
 }
@@ -449,6 +466,12 @@ func (p *Player) Predict(st Step) routing.Result {
 // the ones waited for.
 func (p *Player) PlayStep(ctx context.Context, index int, st Step) (StepResult, error) {
 	p.init()
+	if p.skipping != "" && index > 0 {
+		return StepResult{Index: index, Step: st, Expected: []string{}, Delivered: []string{}, OK: true, ModelAgrees: true, Skipped: true, Note: p.skipping}, nil
+	}
+	if st.RestartBroker {
+		return p.playRestart(ctx, index, st)
+	}
 	if err := p.act(ctx, index, st); err != nil {
 		return StepResult{Index: index, Step: st}, err
 	}

@@ -33,7 +33,7 @@ func (d *decoder) steps(n *yaml.Node, sc *Scenario, xs map[string]*routing.Excha
 		d.fail(n, "steps is empty: add at least one step with publish and expect")
 	}
 	for i, sn := range nodes {
-		sf := d.mapping(sn, "step", "say", "quiz", "hint", "stop", "pause", "resume", "publish", "expect", "expect_returned", "expect_consumers", "expect_waiting", "expect_received", "expect_before")
+		sf := d.mapping(sn, "step", "say", "quiz", "hint", "stop", "pause", "resume", "publish", "expect", "expect_returned", "expect_consumers", "expect_waiting", "expect_received", "expect_before", "restart_broker", "expect_ready", "expect_gone")
 		st := Step{Say: terminalText(d.str(sf["say"], "say")), Quiz: terminalText(d.str(sf["quiz"], "quiz")), Hint: terminalText(d.str(sf["hint"], "hint")), Line: sn.Line}
 		num := i + 1
 		actions := func(key string) []string {
@@ -47,6 +47,23 @@ func (d *decoder) steps(n *yaml.Node, sc *Scenario, xs map[string]*routing.Excha
 			return out
 		}
 		st.Stop, st.Pause, st.Resume = actions("stop"), actions("pause"), actions("resume")
+
+		if _, has := sf["restart_broker"]; has {
+			st.RestartBroker = d.boolean(sf["restart_broker"], "restart_broker")
+			if !st.RestartBroker {
+				d.fail(sf["restart_broker"].value, "step %d: restart_broker: false does nothing; drop it, or write restart_broker: true", num)
+			}
+		}
+		if st.RestartBroker {
+			d.restartStep(sf, &st, num, qs, consumerQueue)
+			sc.Steps = append(sc.Steps, st)
+			continue
+		}
+		for _, k := range []string{"expect_ready", "expect_gone"} {
+			if f, has := sf[k]; has {
+				d.fail(f.value, "step %d: %s is checked after a broker restart; add restart_broker: true to the step (without publish)", num, k)
+			}
+		}
 
 		pn := sf["publish"].value
 		if pn == nil {
@@ -193,4 +210,67 @@ func (d *decoder) expectBefore(n *yaml.Node, num int, qs map[string]bool) map[st
 		out[kn.Value] = queues
 	}
 	return out
+}
+
+// restartStep reads a restart_broker step: what it expects of the queues
+// after the restart. It publishes nothing, and it may stop, pause or
+// resume consumers first, or check what a consumer has received once the
+// Session is back (expect_received: a held message redelivered).
+func (d *decoder) restartStep(sf map[string]field, st *Step, num int, qs map[string]bool, consumerQueue map[string]string) {
+	for _, k := range []string{"publish", "expect", "expect_returned", "expect_consumers", "expect_waiting", "expect_before", "quiz", "hint"} {
+		if f, has := sf[k]; has {
+			at := f.value
+			if at == nil {
+				at = f.key
+			}
+			d.fail(at, "step %d restarts the broker: it cannot also have %s; put the %s in a step of its own before or after it", num, k, k)
+		}
+	}
+	if rf, has := sf["expect_ready"]; has {
+		rn := resolve(rf.value)
+		if rn.Kind != yaml.MappingNode {
+			d.fail(rn, "step %d: expect_ready maps a queue to the messages it holds ready after the restart: {orders: 1}", num)
+		} else {
+			st.ExpectReady = map[string]int{}
+			for j := 0; j+1 < len(rn.Content); j += 2 {
+				kq, vn := rn.Content[j], rn.Content[j+1]
+				n := d.integer(field{key: kq, value: vn}, "expect_ready")
+				switch {
+				case !qs[kq.Value]:
+					d.fail(kq, "step %d: expect_ready names %q, which is not a declared queue", num, kq.Value)
+				case n < 0:
+					d.fail(vn, "step %d: expect_ready %s: %d; a count is 0 or more", num, kq.Value, n)
+				}
+				st.ExpectReady[kq.Value] = n
+			}
+		}
+	}
+	for _, qn := range d.seq(sf["expect_gone"].value, "expect_gone") {
+		switch {
+		case qn.Kind != yaml.ScalarNode || !qs[qn.Value]:
+			d.fail(qn, "step %d: expect_gone names %q, which is not a declared queue", num, qn.Value)
+		case st.ExpectReady != nil && func() bool { _, ok := st.ExpectReady[qn.Value]; return ok }():
+			d.fail(qn, "step %d: queue %q is in both expect_ready and expect_gone; a queue that is gone holds nothing", num, qn.Value)
+		}
+		st.ExpectGone = append(st.ExpectGone, qn.Value)
+	}
+	if rf, has := sf["expect_received"]; has {
+		rn := resolve(rf.value)
+		if rn.Kind != yaml.MappingNode {
+			d.fail(rn, "expect_received maps a consumer to the bodies it has received so far, in order: {worker: [a, a]}")
+			return
+		}
+		st.ExpectReceived = map[string][]string{}
+		for j := 0; j+1 < len(rn.Content); j += 2 {
+			kc, vl := rn.Content[j], rn.Content[j+1]
+			if consumerQueue[kc.Value] == "" {
+				d.fail(kc, "step %d: expect_received names %q, which is not a consumer of this scenario", num, kc.Value)
+			}
+			bodies := []string{}
+			for _, bn := range d.seq(vl, "expect_received") {
+				bodies = append(bodies, bn.Value)
+			}
+			st.ExpectReceived[kc.Value] = bodies
+		}
+	}
 }

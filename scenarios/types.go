@@ -83,6 +83,20 @@ type Step struct {
 	// older than applies. A server that is not RabbitMQ (Warren's own
 	// broker) counts as the newest.
 	ExpectBefore map[string][]string `yaml:"expect_before,omitempty"`
+	// RestartBroker makes the step a broker restart instead of a publish:
+	// the embedded broker restarts in place (Player.RestartBroker), and
+	// the step reports, per queue of the scenario, what it held before
+	// and after. On another broker the step, and every step after it, is
+	// skipped with a note (StepResult.Skipped).
+	RestartBroker bool `yaml:"restart_broker,omitempty"`
+	// ExpectReady maps a queue to the number of messages it should hold
+	// ready right after a restart (restart_broker steps only), before
+	// Warren declares anything again or its consumers are back.
+	ExpectReady map[string]int `yaml:"expect_ready,omitempty"`
+	// ExpectGone lists the queues a restart should have lost
+	// (restart_broker steps only), looked at before anything declares
+	// them again.
+	ExpectGone []string `yaml:"expect_gone,omitempty"`
 	// Line is the step's line in its file, for error messages.
 	Line int `yaml:"-"`
 }
@@ -101,4 +115,15 @@ type Publish struct {
 	// pseudo-queue gets the replies).
 	ReplyTo       string `yaml:"reply_to,omitempty"`
 	CorrelationID string `yaml:"correlation_id,omitempty"`
+}
+
+// RestartsBroker says whether a step of the scenario restarts the broker:
+// its Session must then reconnect (sandbox.Options.Reconnect).
+func (sc *Scenario) RestartsBroker() bool {
+	for _, st := range sc.Steps {
+		if st.RestartBroker {
+			return true
+		}
+	}
+	return false
 }

@@ -75,6 +75,10 @@ type Config struct {
 	// AfterDraw, when set, is called on the event loop after every draw
 	// (tests wait on it instead of sleeping).
 	AfterDraw func(tcell.Screen)
+	// RestartBroker restarts the embedded broker in place (the R key and
+	// restart_broker steps); nil for a live broker, where R says it
+	// restarts only the embedded one.
+	RestartBroker func(ctx context.Context) error
 	// FloodCount is how many messages the flood key publishes (default 50,000).
 	FloodCount int
 	// ShutdownTimeout bounds the Reset and Close done on quit (default 5s).

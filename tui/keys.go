@@ -51,6 +51,7 @@ func (a *App) bindings() []binding {
 		k("", tcell.KeyTab, "Tab", "next pane", true, func() { a.cycleFocus(1) }),
 		k("", tcell.KeyBacktab, "Shift-Tab", "previous pane", true, func() { a.cycleFocus(-1) }),
 		r("", 'r', "reset: delete what Warren declared", func() { a.submit("reset", a.doReset) }),
+		r("", 'R', "restart the embedded broker: see what survives (durable queues, persistent messages)", func() { a.submit("restart", a.doRestart) }),
 		r("", 'f', fmt.Sprintf("flood: publish the form's message %d times", a.cfg.FloodCount), a.flood),
 		r("", 'u', "the user-update flow: POST, crash, refuse, stop", a.flowOpen),
 		r("", 'q', "quit (deletes what Warren declared)", a.requestQuit),

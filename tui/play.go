@@ -42,6 +42,7 @@ func (a *App) newPlayer(sc *scenarios.Scenario) *scenarios.Player {
 	p.Suffix = a.cfg.NameSuffix
 	p.Predictor = a.cfg.Predict
 	p.Wait = stepWait
+	p.RestartBroker = a.cfg.RestartBroker
 	return p
 }
 
@@ -228,6 +229,9 @@ func (a *App) playAt(ctx context.Context, sc *scenarios.Scenario, i int, how pla
 		a.m.mu.Unlock()
 		return nil
 	}
+	if st.RestartBroker && !r.Skipped {
+		a.afterRestart(ctx) // the panes show what survived, from the broker
+	}
 	a.syncPump(ctx) // the panes show the deliveries by the time the verdict does
 	a.snapshotConsumers()
 	a.m.mu.Lock()
@@ -236,6 +240,12 @@ func (a *App) playAt(ctx context.Context, sc *scenarios.Scenario, i int, how pla
 		return nil
 	}
 	a.m.results[i] = &r
+	if st.RestartBroker || r.Skipped {
+		if !how.quiet {
+			a.logRestartResult(r) // no message: the routing pane keeps the last one
+		}
+		return &r
+	}
 	a.m.last = viewOfResult(r)
 	if !how.quiet {
 		a.logResult(r)

@@ -45,11 +45,12 @@ func TestTUIEmbeddedBrokerManagement(t *testing.T) {
 	if err := root.ParseFlags([]string{"--management", ":0"}); err != nil {
 		t.Fatal(err)
 	}
-	_, label, stop, err := e.openBroker(root)
+	ob, err := e.openBroker(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	defer ob.stop()
+	label := ob.label
 	m := regexp.MustCompile(`^embedded, management API (http://127\.0\.0\.1:\d+)$`).FindStringSubmatch(label)
 	if m == nil {
 		t.Fatalf("label %q", label)
@@ -66,12 +67,12 @@ func TestTUIEmbeddedBrokerManagement(t *testing.T) {
 	}
 	// warren run has no --management: its embedded broker serves none
 	run, _, _ := root.Find([]string{"run"})
-	_, label, stop2, err := e.openBroker(run)
+	ob2, err := e.openBroker(run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop2()
-	if label != "embedded" {
-		t.Errorf("run's label %q", label)
+	ob2.stop()
+	if ob2.label != "embedded" {
+		t.Errorf("run's label %q", ob2.label)
 	}
 }

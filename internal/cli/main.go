@@ -132,32 +132,44 @@ func (e *env) brokerURL(cmd *cobra.Command) string {
 	return amqpuri.Resolve(flagURL, e.getenv, "")
 }
 
-// openBroker returns the URL to dial and the label to show for it: the
-// --url/AMQP_URL broker ("" label: the Session masks the URL), or a broker
-// started in this process on an ephemeral loopback port (label
-// "embedded"). stop releases what openBroker started; call it once.
-func (e *env) openBroker(cmd *cobra.Command) (url, label string, stop func(), err error) {
+// openedBroker is what openBroker gives: the URL to dial and the label to
+// show for it, stop (call it once), and restart, the embedded broker's
+// Restart (in place, same port: for restart_broker steps and the TUI's
+// key), nil for a live broker.
+type openedBroker struct {
+	url, label string
+	stop       func()
+	restart    func(context.Context) error
+}
+
+// openBroker returns the --url/AMQP_URL broker ("" label: the Session
+// masks the URL), or a broker started in this process on an ephemeral
+// loopback port (label "embedded").
+func (e *env) openBroker(cmd *cobra.Command) (openedBroker, error) {
+	none := openedBroker{stop: func() {}}
 	dataDir, _ := cmd.Flags().GetString("data-dir")
 	if u := e.brokerURL(cmd); u != "" {
 		if dataDir != "" {
-			return "", "", func() {}, badInput("--data-dir is for the embedded broker; a live broker (--url or $AMQP_URL) keeps its own data: drop one of the two")
+			return none, badInput("--data-dir is for the embedded broker; a live broker (--url or $AMQP_URL) keeps its own data: drop one of the two")
 		}
-		return u, "", func() {}, nil
+		none.url = u
+		return none, nil
 	}
 	srv, err := broker.Start(broker.Options{DataDir: dataDir})
 	if err != nil {
-		return "", "", func() {}, fmt.Errorf("start the embedded broker: %w", err)
+		return none, fmt.Errorf("start the embedded broker: %w", err)
 	}
 	// the TUI's --management: the embedded broker's management API, its
 	// address in the label the status line shows
 	mgmtURL, stopMgmt, err := startManagement(cmd, srv, nil)
 	if err != nil {
 		srv.Shutdown()
-		return "", "", func() {}, err
+		return none, err
 	}
-	label = "embedded"
+	label := "embedded"
 	if mgmtURL != "" {
 		label = "embedded, management API " + mgmtURL
 	}
-	return srv.URL(), label, func() { stopMgmt(); srv.Shutdown() }, nil
+	return openedBroker{url: srv.URL(), label: label, stop: func() { stopMgmt(); srv.Shutdown() },
+		restart: func(context.Context) error { return srv.Restart() }}, nil
 }

@@ -74,14 +74,19 @@ func (e *env) runScenario(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	url, label, stop, err := e.openBroker(cmd)
+	ob, err := e.openBroker(cmd)
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer ob.stop()
+	url, label := ob.url, ob.label
 	ctx := cmd.Context()
 	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	s, err := sandbox.Dial(dialCtx, url, sandbox.Options{Label: label, ConnectionName: "warren run " + sc.Name, TLS: clientTLS})
+	// a restart_broker step closes the connection: the Session must come
+	// back (on another broker the step is skipped, and a lost connection
+	// ends the run as always)
+	reconnect := sc.RestartsBroker() && ob.restart != nil
+	s, err := sandbox.Dial(dialCtx, url, sandbox.Options{Label: label, ConnectionName: "warren run " + sc.Name, TLS: clientTLS, Reconnect: reconnect})
 	cancel()
 	if err != nil {
 		if errors.Is(err, amqpuri.ErrInvalid) {
@@ -110,6 +115,7 @@ func (e *env) runScenario(cmd *cobra.Command, args []string) error {
 	p := scenarios.NewPlayer(s, sc)
 	p.Suffix = suffix
 	p.AckManual = true
+	p.RestartBroker = ob.restart
 	rep := runReport{Scenario: sc.Name, Broker: s.Broker(), Server: strings.TrimSpace(s.ServerProduct() + " " + s.ServerVersion()), NameSuffix: suffix, Steps: []stepReport{}}
 
 	// Whatever happens from here on, delete what was declared: with a
@@ -310,6 +316,24 @@ type stepReport struct {
 	OK             bool              `json:"ok"`
 	Model          modelReport       `json:"model"`
 	Why            string            `json:"why,omitempty"`
+	// RestartBroker marks a restart_broker step; Survivors are what each
+	// queue held before and after it.
+	RestartBroker bool             `json:"restart_broker,omitempty"`
+	Survivors     []survivorReport `json:"survivors,omitempty"`
+	// Skipped: the step was not played (a restart on a broker Warren
+	// cannot restart, or a step after one); Note says why.
+	Skipped bool   `json:"skipped,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// survivorReport is one queue across a restart_broker step.
+type survivorReport struct {
+	Queue         string `json:"queue"`
+	ReadyBefore   int    `json:"ready_before"`
+	UnackedBefore int    `json:"unacked_before"`
+	Gone          bool   `json:"gone"`
+	ReadyAfter    int    `json:"ready_after"`
+	Redelivered   int    `json:"redelivered"`
 }
 
 type modelReport struct {
@@ -332,7 +356,18 @@ func newStepReport(r scenarios.StepResult) stepReport {
 		ConsumedBy: r.ConsumedBy, OK: r.OK,
 		Model: modelReport{Queues: mq, Fate: string(r.Model.Fate), Agrees: r.ModelAgrees},
 		Why:   r.Why,
+		RestartBroker: r.Step.RestartBroker, Survivors: survivorReports(r.Survivors),
+		Skipped: r.Skipped, Note: r.Note,
 	}
+}
+
+func survivorReports(ss []scenarios.Survivor) []survivorReport {
+	var out []survivorReport
+	for _, s := range ss {
+		out = append(out, survivorReport{Queue: s.Queue, ReadyBefore: s.ReadyBefore, UnackedBefore: s.UnackedBefore,
+			Gone: s.Gone, ReadyAfter: s.ReadyAfter, Redelivered: s.Redelivered})
+	}
+	return out
 }
 
 func printTable(out io.Writer, sc *scenarios.Scenario, rep runReport, results []scenarios.StepResult) {
@@ -352,9 +387,40 @@ func printTable(out io.Writer, sc *scenarios.Scenario, rep runReport, results []
 	fmt.Fprintln(out)
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "STEP\tEXCHANGE\tROUTING KEY\tEXPECTED\tDELIVERED\tRESULT")
-	passed := 0
+	passed, skipped := 0, 0
 	var notes []string
 	for _, r := range results {
+		if r.Skipped || r.Step.RestartBroker {
+			// no message: the table says what the step was, the notes
+			// what it found
+			what, result := "(restart the broker)", "PASS"
+			switch {
+			case r.Skipped:
+				result = "SKIP"
+				skipped++
+				notes = append(notes, fmt.Sprintf("step %d %s", r.Index, r.Note))
+			case !r.OK:
+				result = "FAIL"
+			default:
+				passed++
+			}
+			if !r.Step.RestartBroker {
+				what = r.Step.Publish.Exchange + " " + r.Step.Publish.RoutingKey
+			}
+			fmt.Fprintf(w, "%d\t%s\t\t%s\t%s\t%s\n", r.Index, what, restartExpected(r.Step), survivorsText(r.Survivors), result)
+			if r.Step.RestartBroker && !r.Skipped {
+				for _, s := range r.Survivors {
+					notes = append(notes, fmt.Sprintf("step %d restart: %s: %s", r.Index, s.Queue, s))
+				}
+				if r.Note != "" {
+					notes = append(notes, fmt.Sprintf("step %d restart: %s", r.Index, r.Note))
+				}
+				if r.Why != "" {
+					notes = append(notes, fmt.Sprintf("step %d failed: %s", r.Index, r.Why))
+				}
+			}
+			continue
+		}
 		key := r.Step.Publish.RoutingKey
 		if h := headerText(r.Step.Publish.Headers); h != "" {
 			key = strings.TrimSpace(key + " " + h)
@@ -399,10 +465,69 @@ func printTable(out io.Writer, sc *scenarios.Scenario, rep runReport, results []
 		fmt.Fprintf(out, "\n%s\n", strings.Join(notes, "\n"))
 	}
 	fmt.Fprintf(out, "\n%d of %d steps passed", passed, len(sc.Steps))
+	if skipped > 0 {
+		fmt.Fprintf(out, ", %d skipped", skipped)
+	}
 	if rep.Error != "" {
 		fmt.Fprintf(out, "; stopped: %s", rep.Error)
 	}
 	fmt.Fprintln(out)
+}
+
+// restartExpected is a restart step's expectations in the table's
+// EXPECTED column: "ready durable-orders=1 gone transient-orders".
+func restartExpected(st scenarios.Step) string {
+	if !st.RestartBroker {
+		return queuesText(st.Expect)
+	}
+	var parts []string
+	if len(st.ExpectReady) > 0 {
+		var kv []string
+		for _, q := range sortedMapKeys(st.ExpectReady) {
+			kv = append(kv, fmt.Sprintf("%s=%d", q, st.ExpectReady[q]))
+		}
+		parts = append(parts, "ready "+strings.Join(kv, " "))
+	}
+	if len(st.ExpectGone) > 0 {
+		parts = append(parts, "gone "+strings.Join(st.ExpectGone, " "))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// survivorsText is what a restart left, in the DELIVERED column:
+// "kept durable-orders=1 jobs=1; gone transient-orders".
+func survivorsText(ss []scenarios.Survivor) string {
+	var kept, gone []string
+	for _, s := range ss {
+		if s.Gone {
+			gone = append(gone, s.Queue)
+		} else {
+			kept = append(kept, fmt.Sprintf("%s=%d", s.Queue, s.ReadyAfter))
+		}
+	}
+	var parts []string
+	if len(kept) > 0 {
+		parts = append(parts, "ready "+strings.Join(kept, " "))
+	}
+	if len(gone) > 0 {
+		parts = append(parts, "gone "+strings.Join(gone, " "))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func sortedMapKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func queuesText(qs []string) string {

@@ -86,9 +86,37 @@ func (n narrator) playNarrated(ctx context.Context, p *scenarios.Player) ([]scen
 }
 
 func (n narrator) tell(r scenarios.StepResult) {
+	if r.Skipped {
+		fmt.Fprintf(n.out, "  %s\n\n", r.Note)
+		return
+	}
+	if r.Step.RestartBroker {
+		n.tellRestart(r)
+		return
+	}
 	n.tellMessage(r.Step.Publish)
 	n.tellRoute(r)
 	n.tellDelivered(r)
+	fmt.Fprintln(n.out)
+}
+
+// tellRestart says what a broker restart left, queue by queue.
+func (n narrator) tellRestart(r scenarios.StepResult) {
+	fmt.Fprintln(n.out, "  the broker restarts; what each queue holds before -> after:")
+	for _, s := range r.Survivors {
+		fmt.Fprintf(n.out, "    %s: %s\n", s.Queue, s)
+	}
+	if r.Note != "" {
+		fmt.Fprintf(n.out, "  %s\n", r.Note)
+	}
+	verdict := "as expected"
+	if !r.OK {
+		verdict = "NOT as expected"
+	}
+	fmt.Fprintf(n.out, "  (%s)\n", verdict)
+	if r.Why != "" {
+		fmt.Fprintf(n.out, "%s\n", indent(r.Why, "  "))
+	}
 	fmt.Fprintln(n.out)
 }
 

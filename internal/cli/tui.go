@@ -89,11 +89,12 @@ func (e *env) runTUI(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	url, label, stop, err := e.openBroker(cmd)
+	ob, err := e.openBroker(cmd)
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer ob.stop()
+	url, label := ob.url, ob.label
 	dialCtx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
 	sess, err := sandbox.Dial(dialCtx, url, sandbox.Options{Label: label, Reconnect: true, ConnectionName: "warren tui", EventBuffer: 8192, TLS: clientTLS})
 	cancel()
@@ -103,7 +104,7 @@ func (e *env) runTUI(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", amqpuri.Mask(url), err)
 	}
-	app, err := tui.New(tui.Config{Session: sess, Scenarios: list, Initial: initial, URL: url, NameSuffix: suffix, Animation: time.Second, Quiz: quiz})
+	app, err := tui.New(tui.Config{Session: sess, Scenarios: list, Initial: initial, URL: url, NameSuffix: suffix, Animation: time.Second, Quiz: quiz, RestartBroker: ob.restart})
 	if err != nil {
 		sess.Close()
 		return badInput("%v", err)

@@ -44,7 +44,21 @@ func Both(t testing.TB) []Broker {
 // ends.
 func Embedded(t testing.TB) Broker {
 	t.Helper()
-	srv, err := broker.Start(broker.Options{})
+	return embedded(t, broker.Options{})
+}
+
+// EmbeddedPersistent is Embedded with a data directory of the test's own
+// (t.TempDir()): what a restart keeps comes from the disk.
+func EmbeddedPersistent(t testing.TB) Broker {
+	t.Helper()
+	b := embedded(t, broker.Options{DataDir: t.TempDir()})
+	b.Name = "embedded-data-dir"
+	return b
+}
+
+func embedded(t testing.TB, opts broker.Options) Broker {
+	t.Helper()
+	srv, err := broker.Start(opts)
 	if err != nil {
 		t.Fatalf("start the embedded broker: %v", err)
 	}
