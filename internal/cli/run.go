@@ -354,8 +354,8 @@ func newStepReport(r scenarios.StepResult) stepReport {
 		Headers: headers, Mandatory: r.Step.Publish.Mandatory,
 		Expected: r.Expected, Delivered: r.Delivered, Returned: r.Returned, ExpectReturned: r.Step.ExpectReturned,
 		ConsumedBy: r.ConsumedBy, OK: r.OK,
-		Model: modelReport{Queues: mq, Fate: string(r.Model.Fate), Agrees: r.ModelAgrees},
-		Why:   r.Why,
+		Model:         modelReport{Queues: mq, Fate: string(r.Model.Fate), Agrees: r.ModelAgrees},
+		Why:           r.Why,
 		RestartBroker: r.Step.RestartBroker, Survivors: survivorReports(r.Survivors),
 		Skipped: r.Skipped, Note: r.Note,
 	}
