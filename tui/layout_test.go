@@ -65,6 +65,28 @@ func verdictsOnScreen(screen string, sc *scenarios.Scenario, r *scenarios.StepRe
 	return ""
 }
 
+// restartOnScreen says what is missing from the screen after a restart
+// step (or a step skipped after one): its verdict at the foot of the log,
+// and every queue's row with its counts in the routing pane.
+func restartOnScreen(screen string, sc *scenarios.Scenario, r *scenarios.StepResult) string {
+	flat := strings.Join(strings.Fields(screen), " ")
+	want := fmt.Sprintf("step %d as expected: the broker restarted", r.Index)
+	if r.Skipped {
+		want = fmt.Sprintf("step %d skipped:", r.Index)
+	}
+	if !strings.Contains(flat, want) {
+		return fmt.Sprintf("the log does not say %q", want)
+	}
+	rp := routingPane(screen)
+	for _, q := range sc.Topology.Queues {
+		row := regexp.MustCompile(`(?m)^[ !]` + regexp.QuoteMeta(q.Name) + `\s+\d+\s+\d+ `)
+		if !row.MatchString(rp) {
+			return fmt.Sprintf("queue %s: no row with its ready and unacked counts", q.Name)
+		}
+	}
+	return ""
+}
+
 // At 80x24, after every step of every built-in scenario, every binding's
 // verdict and reason and every queue's counts are on screen, unscrolled.
 func TestEveryVerdictFitsAt80x24(t *testing.T) {
@@ -73,6 +95,7 @@ func TestEveryVerdictFitsAt80x24(t *testing.T) {
 			t.Run(b.Name+"/"+sc.Name, func(t *testing.T) {
 				hs := start(t, b, 80, 24, scenarios.Builtins(), func(c *Config) {
 					c.Initial, c.NameSuffix = sc.Name, "-"+suffix()
+					c.RestartBroker = b.Restart
 				})
 				hs.waitModel("the scenario declared", func(m *model) bool { return m.declared && len(m.consumers) > 0 })
 				if sc.Name == flowScenario {
@@ -90,6 +113,9 @@ func TestEveryVerdictFitsAt80x24(t *testing.T) {
 					deadline := time.Now().Add(10 * time.Second)
 					hs.waitFor(fmt.Sprintf("step %d's verdicts on screen", i+1), func(s string) bool {
 						problem = verdictsOnScreen(s, &sc, r)
+						if r.Step.RestartBroker || r.Skipped {
+							problem = restartOnScreen(s, &sc, r)
+						}
 						return problem == "" || time.Now().After(deadline)
 					})
 					if problem != "" {
