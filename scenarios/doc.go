@@ -23,6 +23,14 @@
 // against the model, for the queue it was routed to (x-death), and a reply
 // through direct reply-to is not a routed copy.
 //
+// A restart_broker step (restart.go) publishes nothing: the broker restarts
+// in place through Player.RestartBroker (the embedded broker's Restart,
+// given by internal/cli; nil elsewhere), the Session reports per queue what
+// survived, looked at before it declares anything again (Session.Restart),
+// and expect_ready / expect_gone are checked against that. Without the
+// hook the step, and every step after it, is skipped with a note
+// (StepResult.Skipped): nothing fails for a restart that did not happen.
+//
 // A malformed file is refused with its file name, line and what to fix
 // (LoadErrors): unknown fields, undeclared names, unknown exchange types,
 // bad x-match values, names over 255 bytes, steps without expect,
