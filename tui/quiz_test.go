@@ -123,6 +123,11 @@ func TestQuizWrongAnswerAndHint(t *testing.T) {
 			hs.waitText("Quiz: step 1 of 8")
 			hs.typeText("?")
 			hs.waitText("hint: How many words can '#' stand for?")
+			// The longest name, toggled, is shown whole.
+			hs.typeText("5")
+			hs.waitText("5 [x] eu_or_orders ")
+			hs.typeText("5")
+			hs.waitText("5 [ ] eu_or_orders ")
 			hs.typeText("1") // everything alone
 			hs.key(tcell.KeyEnter)
 			s := hs.waitText("step 1 ✗ wrong · score 0/1")

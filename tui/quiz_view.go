@@ -158,6 +158,10 @@ func (it quizItem) cell() string {
 	return key + " " + box + " " + label
 }
 
+// cellWidthOf is an item's width as drawn: its text is escaped, so "[x]"
+// counts (visibleWidth would take it for a colour tag).
+func cellWidthOf(it quizItem) int { return width(it.cell()) }
+
 // quizLines lays the panel out for width w: its title and lines.
 // Callers hold m.mu.
 func (a *App) quizLines(w int) (string, []string) {
@@ -174,7 +178,7 @@ func (a *App) quizLines(w int) (string, []string) {
 	cells := func(from, to int) []string {
 		width := 0
 		for _, it := range ask.items[from:to] {
-			width = max(width, visibleWidth(it.cell()))
+			width = max(width, cellWidthOf(it))
 		}
 		colW := width + 2
 		cols := max(1, (w-1)/colW)
