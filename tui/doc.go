@@ -21,6 +21,12 @@
 // --quiz` judges; b and . (back.go) go back a step and replay one by
 // declaring the scenario again and replaying the steps before.
 //
+// R (restart.go) restarts the embedded broker in place through
+// Config.RestartBroker, which internal/cli gives (nil on a live RabbitMQ,
+// where R only says so), as a scenario's restart_broker step does: the
+// worker waits in Session.Restart, logs per queue what survived and then
+// refreshes the panes' counts from the broker.
+//
 // Keys are data: bindings() is the one table that both dispatches keys and
 // generates the help page.
 //

@@ -29,6 +29,12 @@ import (
 // quizToggle turns quiz mode on or off (Q).
 func (a *App) quizToggle() {
 	a.m.mu.Lock()
+	if sc := a.m.scenario; !a.m.quizOn && sc != nil && sc.RestartsBroker() {
+		// a restart publishes nothing: there is no route to predict
+		a.m.logf(colWarn, "%s restarts the broker in a step, which publishes nothing to predict: it has no quiz (s plays it)", sc.Name)
+		a.m.mu.Unlock()
+		return
+	}
 	a.m.quizOn = !a.m.quizOn
 	on, sc := a.m.quizOn, a.m.scenario
 	if on {

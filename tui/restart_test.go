@@ -91,3 +91,13 @@ func TestRestartKey(t *testing.T) {
 		})
 	}
 }
+
+// Q on a scenario that restarts the broker says it has no quiz and stays
+// out of quiz mode.
+func TestDurabilityHasNoQuizMode(t *testing.T) {
+	hs := chooseDurability(t, testbrokers.Embedded(t))
+	hs.typeText("Q")
+	hs.waitText("durability restarts the broker in a step, which publishes nothing to predict")
+	hs.waitModel("quiz mode still off", func(m *model) bool { return !m.quizOn })
+	hs.stop()
+}

@@ -69,6 +69,9 @@ func (e *env) runScenario(cmd *cobra.Command, args []string) error {
 	if err := sandboxNameCheck(sc, suffix); err != nil {
 		return err
 	}
+	if quizMode && sc.RestartsBroker() {
+		return badInput("scenario %s restarts the broker in a step, which publishes nothing to predict: it has no quiz; play it without --quiz", sc.Name)
+	}
 
 	clientTLS, err := e.clientTLS(cmd)
 	if err != nil {

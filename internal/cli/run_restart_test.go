@@ -90,3 +90,11 @@ func TestRunDurabilityNarrated(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+func TestRunDurabilityHasNoQuiz(t *testing.T) {
+	t.Parallel()
+	_, stderr, code := warren(t, "run", "durability", "--quiz")
+	if code != 2 || !strings.Contains(stderr, "it has no quiz; play it without --quiz") {
+		t.Fatalf("exit %d, stderr %q: want 2 and why", code, stderr)
+	}
+}
