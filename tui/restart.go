@@ -41,6 +41,7 @@ func (a *App) doRestart(ctx context.Context) {
 		a.logf(colBad, "restart: %v", err)
 		return
 	}
+	a.syncPump(ctx) // the Session's lost and reconnected lines come first
 	redelivered := map[string]int{}
 	for _, d := range rep.Redelivered {
 		redelivered[d.Queue]++
