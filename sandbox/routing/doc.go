@@ -32,6 +32,16 @@
 // argument), exchange types from plugins, the main-branch limit of two '#'
 // per topic binding key (not in any release yet), amq.rabbitmq.reply-to.
 //
+// # The notation
+//
+// FormatTable, FormatValue and ParseTable are Warren's one way of writing a
+// field table for people (format=pdf, n:int=5, s="5", a:array=[x, :int=2],
+// t:table={k=v}): every value shows its AMQP type unless it is a plain
+// string, because the headers exchange compares types. ParseTable is its
+// inverse, held so by a property test and a fuzz target, and TableKey is
+// the canonical, type-aware key of a table that the broker, the TUI and
+// the diagram tell bindings apart by. Reasons show values in it too.
+//
 // # Index
 //
 // TopicIndex is the trie the embedded broker routes topic exchanges with;

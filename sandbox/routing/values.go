@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -226,59 +225,19 @@ func erlangValue(v any) string {
 		return fmt.Sprintf("<<%q>>", string(x))
 	case nil:
 		return "undefined"
-	}
-	return showValue(v)
-}
-
-// showValue prints a value for a person: strings quoted, floats with a
-// decimal point so that 1 and 1.0 look different, the type when it matters.
-func showValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "void"
-	case string:
-		return "'" + x + "'"
-	case []byte:
-		return "'" + string(x) + "' (bytes)"
-	case float32:
-		return showFloat(float64(x), 32)
-	case float64:
-		return showFloat(x, 64)
 	case time.Time:
-		return "timestamp " + strconv.FormatInt(x.Unix(), 10)
-	case Decimal:
-		return fmt.Sprintf("decimal %de-%d", x.Value, x.Scale)
-	case Table:
-		return showTable(x)
-	case map[string]any:
-		return showTable(Table(x))
-	case []any:
-		parts := make([]string, len(x))
-		for n, e := range x {
-			parts[n] = showValue(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return strconv.FormatInt(x.Unix(), 10)
 	}
 	return fmt.Sprint(v)
 }
 
-func showFloat(f float64, bits int) string {
-	s := strconv.FormatFloat(f, 'g', -1, bits)
-	if !strings.ContainsAny(s, ".eEn") { // n: NaN, Inf
-		s += ".0"
+// showValue prints a value in a reason: a string in single quotes, as
+// reasons quote names, anything else in the notation with its type
+// (:int=5, :double=1), so that 1 and 1.0, or a byte and a string, look
+// different.
+func showValue(v any) string {
+	if s, ok := v.(string); ok {
+		return "'" + s + "'"
 	}
-	return s
-}
-
-func showTable(t Table) string {
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for n, k := range keys {
-		parts[n] = k + ": " + showValue(t[k])
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	return FormatValue(v)
 }
