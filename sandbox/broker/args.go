@@ -2,54 +2,17 @@ package broker
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/warrenmq/warren/sandbox/broker/wire"
 	"github.com/warrenmq/warren/sandbox/routing"
 )
 
-// tableKey is a canonical string for a field table, so that bindings can be
-// told apart by their arguments and arguments compared for equivalence.
-func tableKey(t routing.Table) string {
-	if len(t) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%q=", k)
-		writeValueKey(&b, t[k])
-		b.WriteByte(';')
-	}
-	return b.String()
-}
-
-func writeValueKey(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case routing.Table:
-		b.WriteString("{" + tableKey(x) + "}")
-	case []any:
-		b.WriteByte('[')
-		for _, e := range x {
-			writeValueKey(b, e)
-			b.WriteByte(',')
-		}
-		b.WriteByte(']')
-	case []byte:
-		fmt.Fprintf(b, "x%q", x)
-	case time.Time:
-		fmt.Fprintf(b, "T%d", x.Unix())
-	default:
-		fmt.Fprintf(b, "%T:%v", v, v)
-	}
-}
+// tableKey is the canonical, type-aware key of a field table
+// (routing.TableKey), so that bindings are told apart by their arguments'
+// wire types as well as values, as RabbitMQ tells them apart.
+func tableKey(t routing.Table) string { return routing.TableKey(t) }
 
 // typeClass groups types RabbitMQ treats as the same for equivalence.
 func typeClass(v any) string {
@@ -66,6 +29,8 @@ func typeClass(v any) string {
 	return routing.TypeName(v)
 }
 
+// showValue prints a value as RabbitMQ's reply texts do ("received '5'"),
+// not in Warren's notation: clients match these texts.
 func showValue(v any) string {
 	switch x := v.(type) {
 	case []byte:

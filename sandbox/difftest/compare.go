@@ -83,7 +83,7 @@ func Describe(m routing.Model, c Case) string {
 	for _, bd := range c.Topology.Bindings {
 		fmt.Fprintf(&b, "  binding %s -> %s %s key=%q", short(bd.Source), bd.DestinationType, short(bd.Destination), bd.RoutingKey)
 		if len(bd.Arguments) > 0 {
-			fmt.Fprintf(&b, " args=%s", typedTable(bd.Arguments))
+			fmt.Fprintf(&b, " args=%s", "{"+routing.FormatTable(bd.Arguments)+"}")
 		}
 		b.WriteString("\n")
 	}
@@ -91,7 +91,7 @@ func Describe(m routing.Model, c Case) string {
 		res := m.Route(&c.Topology, msg.Message)
 		fmt.Fprintf(&b, "  message %s -> exchange %q key=%q", short(msg.ID), short(msg.Exchange), short(msg.RoutingKey))
 		if len(msg.Headers) > 0 {
-			fmt.Fprintf(&b, " headers=%s", typedTable(msg.Headers))
+			fmt.Fprintf(&b, " headers=%s", "{"+routing.FormatTable(msg.Headers)+"}")
 		}
 		qs := make([]string, len(res.Queues))
 		for n, q := range res.Queues {
@@ -118,29 +118,4 @@ func shortAll(xs []string, short func(string) string) []string {
 		out[n] = short(x)
 	}
 	return out
-}
-
-// typedTable prints a field table with each value's Go type, since the
-// type is what header matching turns on (int8 1 vs float64 1).
-func typedTable(t routing.Table) string {
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for n, k := range keys {
-		v := t[k]
-		switch x := v.(type) {
-		case nil:
-			parts[n] = k + ":void"
-		case string:
-			parts[n] = fmt.Sprintf("%s:%q", k, x)
-		case []byte:
-			parts[n] = fmt.Sprintf("%s:bytes(%q)", k, x)
-		default:
-			parts[n] = fmt.Sprintf("%s:%T(%v)", k, v, v)
-		}
-	}
-	return "{" + strings.Join(parts, " ") + "}"
 }
