@@ -64,15 +64,5 @@ func orNone(qs []string) string {
 	return strings.Join(qs, ", ")
 }
 
-func headerText(h routing.Table) string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%v", k, h[k])
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
+// headerText shows a table in the notation, in braces.
+func headerText(h routing.Table) string { return "{" + routing.FormatTable(h) + "}" }

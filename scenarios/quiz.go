@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/warrenmq/warren/sandbox/routing"
@@ -155,7 +154,7 @@ func (q *Quiz) Question(i int) string {
 	}
 	msg := fmt.Sprintf("A message is published to %s with routing key %q", ex, pub.RoutingKey)
 	if len(pub.Headers) > 0 {
-		msg += " and headers " + formatHeaders(pub.Headers)
+		msg += " and headers {" + routing.FormatTable(pub.Headers) + "}"
 	} else if q.headersExchange(pub.Exchange) {
 		msg += " and no headers"
 	}
@@ -181,44 +180,6 @@ func (q *Quiz) headersExchange(name string) bool {
 // asksWho lists the queues whose consumer the step's answer must name.
 func asksWho(st Step) []string {
 	return sortedKeys(st.ExpectConsumers)
-}
-
-// formatHeaders shows a header table with its keys sorted: {format=pdf,
-// n=1}.
-func formatHeaders(h routing.Table) string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		v := h[k]
-		typ := routing.TypeName(v)
-		switch x := v.(type) {
-		case nil:
-			parts[i] = k + " (void)"
-			continue
-		case string:
-			parts[i] = fmt.Sprintf("%s=%q", k, x)
-			continue
-		case float64:
-			v = floatText(x)
-		case float32:
-			v = floatText(float64(x))
-		}
-		parts[i] = fmt.Sprintf("%s=%v (%s)", k, v, typ)
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
-
-// floatText shows a float so that it cannot be taken for an integer: 1.0.
-func floatText(f float64) string {
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eEn") { // n: NaN, Inf
-		s += ".0"
-	}
-	return s
 }
 
 // Hint is step i's hint (0-based), "" when it has none.

@@ -221,7 +221,7 @@ func TestQuizQuestion(t *testing.T) {
 		"Where does the second one go?",
 		`A message is published to the default exchange with routing key "tasks". Which queues get it, and which consumer of tasks?`,
 		`A message is published to exchange safe (direct) with routing key "nobody". Which queues get a copy?`,
-		`A message is published to exchange h (headers) with routing key "" and headers {n=1.0 (double), s="1", v (void)}. Which queues get a copy?`,
+		`A message is published to exchange h (headers) with routing key "" and headers {n:double=1, s="1", v:void=}. Which queues get a copy?`,
 	} {
 		if got := q.Question(i); got != want {
 			t.Errorf("Question(%d) = %q\nwant %q", i, got, want)

@@ -49,7 +49,7 @@ func (a *App) diagramDetails(id string) []string {
 				s += flags(x.Durable, "durable", x.AutoDelete, "auto-delete", x.Internal, "internal (no publishing to it)")
 				out := []string{s}
 				if len(x.Arguments) > 0 {
-					out = append(out, "arguments: "+formatTable(x.Arguments))
+					out = append(out, "arguments: "+routing.FormatTable(x.Arguments))
 				}
 				if route != nil {
 					out = append(out, visitedText(route, x.Name))
@@ -80,7 +80,7 @@ func (a *App) diagramDetails(id string) []string {
 		}
 		s := fmt.Sprintf("binding %s → %s, routing key %q", b.Source, dest, b.RoutingKey)
 		if len(b.Arguments) > 0 {
-			s += ", arguments " + formatTable(b.Arguments)
+			s += ", arguments " + routing.FormatTable(b.Arguments)
 		}
 		return []string{s, verdictText(route, b)}
 	case diagram.ItemDefaultBinding:
@@ -125,7 +125,7 @@ func (a *App) queueDetails(it diagram.Item) []string {
 		s += flags(q.Durable, "durable", q.AutoDelete, "auto-delete", q.Exclusive, "exclusive")
 		out = append(out, s)
 		if len(q.Arguments) > 0 {
-			out = append(out, "arguments: "+formatTable(q.Arguments))
+			out = append(out, "arguments: "+routing.FormatTable(q.Arguments))
 		}
 	}
 	if qm := m.queues[it.Name]; qm != nil && qm.rows.len() > 0 {
@@ -143,9 +143,9 @@ func verdictText(route *diagram.Route, b routing.Binding) string {
 	if route == nil {
 		return "no message yet: s plays a step, p publishes"
 	}
-	key := bindingKeyOf(b)
+	key := routing.BindingKey(b)
 	for _, v := range route.Result.Verdicts {
-		if bindingKeyOf(v.Binding) == key {
+		if routing.BindingKey(v.Binding) == key {
 			mark := "✗ did not match"
 			if v.Matched {
 				mark = "✓ matched"
@@ -167,7 +167,7 @@ func headersText(h routing.Table) string {
 	if len(h) == 0 {
 		return ""
 	}
-	return ", headers " + formatTable(h)
+	return ", headers " + routing.FormatTable(h)
 }
 
 // flags lists the words whose flag is set: ", durable, internal".

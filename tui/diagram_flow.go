@@ -49,7 +49,7 @@ type diagramFlow struct {
 	qrates   map[string]float64
 	flooding bool
 
-	bindings map[string][]int // bindingKeyOf -> binding indexes
+	bindings map[string][]int // routing.BindingKey -> binding indexes
 	cache    map[string]cachedRoute
 }
 
@@ -65,7 +65,7 @@ func (f *diagramFlow) route1(t *routing.Topology, msg routing.Message) cachedRou
 	cr := cachedRoute{res: routing.Route(t, msg), publish: publishID(msg.Exchange), into: map[string][]string{}}
 	for _, v := range cr.res.Verdicts {
 		if v.Matched && v.Binding.DestinationType != routing.ToExchange {
-			for _, i := range f.bindings[bindingKeyOf(v.Binding)] {
+			for _, i := range f.bindings[routing.BindingKey(v.Binding)] {
 				q := v.Binding.Destination
 				cr.into[q] = append(cr.into[q], diagram.Item{Kind: diagram.ItemBinding, Binding: i}.ID())
 			}
@@ -81,18 +81,11 @@ func (f *diagramFlow) reset(t routing.Topology) {
 		bindings: map[string][]int{},
 	}
 	for i, b := range t.Bindings {
-		k := bindingKeyOf(b)
+		k := routing.BindingKey(b)
 		f.bindings[k] = append(f.bindings[k], i)
 	}
 }
 
-func bindingKeyOf(b routing.Binding) string {
-	dt := b.DestinationType
-	if dt == "" {
-		dt = routing.ToQueue
-	}
-	return b.Source + "\x00" + string(dt) + "\x00" + b.Destination + "\x00" + b.RoutingKey + "\x00" + formatTable(b.Arguments)
-}
 
 // seen counts a delivery, and makes its message the one shown when it is
 // a new one and the traffic is slow enough to watch. Callers hold m.mu.
@@ -105,7 +98,7 @@ func (m *model) diagramSeen(d *sandbox.Delivery) {
 	msg := routing.Message{Exchange: m.scenarioExchange(d.Exchange), RoutingKey: d.RoutingKey, Headers: d.Headers}
 	shape := msg.Exchange + "\x00" + msg.RoutingKey
 	if len(msg.Headers) > 0 {
-		shape += "\x00" + formatTable(msg.Headers)
+		shape += "\x00" + routing.TableKey(msg.Headers)
 	}
 	key := d.MessageID
 	if key == "" {

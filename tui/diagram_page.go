@@ -11,6 +11,7 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/warrenmq/warren/sandbox"
+	"github.com/warrenmq/warren/sandbox/routing"
 	"github.com/warrenmq/warren/tui/cells"
 	"github.com/warrenmq/warren/tui/diagram"
 )
@@ -208,7 +209,7 @@ func (a *App) diagramHeader() string {
 		ex := diagram.Explain(&diagram.Input{Topology: m.topology, Route: r})
 		msg := strconv.Quote(r.Message.RoutingKey)
 		if len(r.Message.Headers) > 0 {
-			msg += " " + formatTable(r.Message.Headers)
+			msg += " {" + routing.FormatTable(r.Message.Headers) + "}"
 		}
 		s += " · latest message " + msg + " " + ex[len(ex)-1]
 	default:

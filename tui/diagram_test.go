@@ -86,7 +86,7 @@ func TestDiagramLightsWhatTheModelMatched(t *testing.T) {
 					hs.app.m.mu.Unlock()
 					verdict := map[string]routing.Verdict{}
 					for _, v := range res.Verdicts {
-						verdict[bindingKeyOf(v.Binding)] = v
+						verdict[routing.BindingKey(v.Binding)] = v
 					}
 					marks := hs.diagramMarks(len(sc.Topology.Bindings))
 					for j, bd := range sc.Topology.Bindings {
@@ -94,7 +94,7 @@ func TestDiagramLightsWhatTheModelMatched(t *testing.T) {
 						if !shown {
 							continue // scrolled off the 80x24 page
 						}
-						v, considered := verdict[bindingKeyOf(bd)]
+						v, considered := verdict[routing.BindingKey(bd)]
 						switch {
 						case considered && v.Matched && (got.r != '✓' || got.fg != th.color(colOK)):
 							t.Errorf("step %d (%+v): binding %d %+v matched (%s) but shows %q in %v", i+1, msg, j, bd, v.Reason, got.r, got.fg)

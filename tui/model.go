@@ -392,7 +392,7 @@ func rowOf(d *sandbox.Delivery) msgRow {
 		Tag:         d.DeliveryTag,
 		Redelivered: d.Redelivered,
 		RoutingKey:  d.RoutingKey,
-		Headers:     formatTable(d.Headers),
+		Headers:     routing.FormatTable(d.Headers),
 		Body:        preview(d.Body),
 		MessageID:   d.MessageID,
 	}
@@ -410,28 +410,6 @@ func preview(b []byte) string {
 		return r
 	}, string(b))
 	return s
-}
-
-// formatTable renders headers as k=v, sorted by key. A void value, which
-// in a headers binding means "present, with any value", shows as k=(any).
-func formatTable(t routing.Table) string {
-	if len(t) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		if t[k] == nil {
-			parts[i] = k + "=(any)"
-			continue
-		}
-		parts[i] = fmt.Sprintf("%s=%v", k, t[k])
-	}
-	return strings.Join(parts, " ")
 }
 
 func contains(list []string, s string) bool {

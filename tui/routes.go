@@ -20,13 +20,7 @@ import (
 
 // bindingID identifies a binding so that a verdict from the model can be
 // matched to the line that shows it.
-func bindingID(b routing.Binding) string {
-	dt := b.DestinationType
-	if dt == "" {
-		dt = routing.ToQueue
-	}
-	return strings.Join([]string{b.Source, string(dt), b.Destination, b.RoutingKey, formatTable(b.Arguments)}, "\x00")
-}
+func bindingID(b routing.Binding) string { return routing.BindingKey(b) }
 
 // bindingLabel is what a binding matches on: its routing key, or for a
 // headers exchange x-match and its arguments.
@@ -46,9 +40,9 @@ func bindingLabel(b routing.Binding, xt routing.ExchangeType) string {
 			xm = "all"
 		}
 		if len(rest) == 0 {
-			return fmt.Sprintf("%v (no arguments)", xm)
+			return routing.FormatValue(xm) + " (no arguments)"
 		}
-		return fmt.Sprintf("%v %s", xm, formatTable(rest))
+		return routing.FormatValue(xm) + ": " + routing.FormatTable(rest)
 	case xt == routing.Fanout && b.RoutingKey == "":
 		return "(fanout: every message)"
 	case xt == routing.Fanout:
@@ -228,7 +222,7 @@ func (a *App) messageLines(v *routeView, w int, lines []string) (string, []strin
 		msg = fmt.Sprintf("%s \"\"", exchangeLabel(v.Msg.Exchange))
 	}
 	if len(v.Msg.Headers) > 0 {
-		msg += " {" + formatTable(v.Msg.Headers) + "}"
+		msg += " {" + routing.FormatTable(v.Msg.Headers) + "}"
 	}
 	if v.Msg.Mandatory {
 		msg += " mandatory"

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -118,7 +117,7 @@ func diagramMessage(cmd *cobra.Command, sc *scenarios.Scenario) (routing.Message
 	}
 	headers, _ := f.GetStringArray("header")
 	for _, h := range headers {
-		t, err := parseHeaderFlag(h)
+		t, err := routing.ParseTable(h)
 		if err != nil {
 			return m, badInput("--header %q: %v", h, err)
 		}
@@ -130,44 +129,6 @@ func diagramMessage(cmd *cobra.Command, sc *scenarios.Scenario) (routing.Message
 		}
 	}
 	return m, nil
-}
-
-// parseHeaderFlag reads one key=value, the key optionally typed
-// (n:int=5): str, bool, byte, short, int, long, float, void.
-func parseHeaderFlag(s string) (routing.Table, error) {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok || k == "" {
-		return nil, fmt.Errorf("write key=value (e.g. format=pdf, n:int=5)")
-	}
-	name, typ, typed := strings.Cut(k, ":")
-	if !typed {
-		return routing.Table{name: v}, nil
-	}
-	var val any
-	var err error
-	switch typ {
-	case "str":
-		val = v
-	case "void":
-		if v != "" {
-			return nil, fmt.Errorf("a void header has no value: write %s:void=", name)
-		}
-	case "bool":
-		val, err = strconv.ParseBool(v)
-	case "byte", "short", "int", "long":
-		bits := map[string]int{"byte": 8, "short": 16, "int": 32, "long": 64}[typ]
-		var n int64
-		n, err = strconv.ParseInt(v, 10, bits)
-		val = map[string]any{"byte": int8(n), "short": int16(n), "int": int32(n), "long": n}[typ]
-	case "float":
-		val, err = strconv.ParseFloat(v, 64)
-	default:
-		return nil, fmt.Errorf("unknown type %q (use str, bool, byte, short, int, long, float or void)", typ)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a %s", v, typ)
-	}
-	return routing.Table{name: val}, nil
 }
 
 // colour says whether out is a terminal that wants colours: not when it

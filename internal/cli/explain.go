@@ -68,7 +68,7 @@ func runExplain(cmd *cobra.Command, _ []string) error {
 	}
 	headers, _ := f.GetStringArray("header")
 	for _, h := range headers {
-		t, err := parseHeaderFlag(h)
+		t, err := routing.ParseTable(h)
 		if err != nil {
 			return badInput("--header %q: %v", h, err)
 		}

@@ -36,9 +36,9 @@ func TestExplain(t *testing.T) {
 			"  ✓ shop → orders [order.*]: '*' matched 'created'\n" +
 			"  ✗ shop → exchange docs [doc.#]: 'doc' != 'order' at word 1\n" +
 			"→ orders\n"},
-		{[]string{"--exchange", "shop", "--routing-key", "doc.x", "--header", "format=pdf"}, "  ✓ docs → pdfs [x-match=all format=pdf]: x-match=all: 'format' = 'pdf'\n→ pdfs\n"},
+		{[]string{"--exchange", "shop", "--routing-key", "doc.x", "--header", "format=pdf"}, "  ✓ docs → pdfs [x-match=all, format=pdf]: x-match=all: 'format' = 'pdf'\n→ pdfs\n"},
 		{[]string{"--exchange", "shop", "--routing-key", "doc.x", "--header", "format=csv"},
-			"  ✗ docs → pdfs [x-match=all format=pdf]: x-match=all: header 'format' is 'csv', binding wants 'pdf'\n"},
+			"  ✗ docs → pdfs [x-match=all, format=pdf]: x-match=all: header 'format' is 'csv', binding wants 'pdf'\n"},
 		{[]string{"--exchange", "shop", "--routing-key", "nothing"}, "  exchange 'shop' routed nowhere: on to its alternate exchange 'unrouted'\n→ audit (through the alternate exchange unrouted)\n"},
 		{[]string{"--exchange", "amq.direct", "--routing-key", "x", "--mandatory"}, "returned"},
 		{[]string{"--exchange", "", "--routing-key", "orders"}, "default exchange: routing key 'orders' names queue 'orders'"},
@@ -75,7 +75,7 @@ func TestExplainBadInput(t *testing.T) {
 	}{
 		{[]string{"--definitions", file, "--exchange", "shp", "--routing-key", "a"}, `no exchange "shp" in vhost "/" of ` + file + "; it has exchanges docs, shop, unrouted"},
 		{[]string{"--definitions", file, "--routing-key", "a"}, "--exchange: say which exchange"},
-		{[]string{"--definitions", file, "--exchange", "shop", "--header", "n:int=x"}, `--header "n:int=x": "x" is not a int`},
+		{[]string{"--definitions", file, "--exchange", "shop", "--header", "n:int=x"}, `--header "n:int=x": n: "x" is not an int`},
 		{[]string{"--definitions", two, "--exchange", "", "--routing-key", "a"}, `entities in 2 vhosts ("v1", "v2"): say which with --vhost`},
 		{[]string{"--definitions", two, "--vhost", "v3", "--exchange", ""}, `no vhost "v3" in these definitions`},
 		{[]string{"--definitions", filepath.Join(dir, "none.json"), "--exchange", ""}, "no such file"},

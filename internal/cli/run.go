@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/warrenmq/warren/sandbox"
 	"github.com/warrenmq/warren/sandbox/amqpuri"
+	"github.com/warrenmq/warren/sandbox/routing"
 	"github.com/warrenmq/warren/scenarios"
 )
 
@@ -532,46 +532,11 @@ func queuesText(qs []string) string {
 	return strings.Join(qs, " ")
 }
 
-func headerText(h map[string]any) string {
+// headerText shows a table in the notation people type (n:int=5, s="5"),
+// in braces; "" for none.
+func headerText(h routing.Table) string {
 	if len(h) == 0 {
 		return ""
 	}
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + valueText(h[k])
-	}
-	return "{" + strings.Join(parts, " ") + "}"
-}
-
-// valueText shows a header value so that its AMQP type can be told apart:
-// the scenario file's tags for explicit widths, quotes for a string that
-// would read as something else.
-func valueText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "~"
-	case string:
-		if _, err := strconv.ParseFloat(x, 64); err == nil || x == "" || x == "true" || x == "false" || x == "~" {
-			return strconv.Quote(x)
-		}
-		return x
-	case int8:
-		return fmt.Sprintf("!byte %d", x)
-	case int16:
-		return fmt.Sprintf("!short %d", x)
-	case int32:
-		return fmt.Sprintf("!int %d", x)
-	case float32:
-		return fmt.Sprintf("!float %v", x)
-	case time.Time:
-		return "!timestamp " + x.Format(time.RFC3339)
-	case []byte:
-		return fmt.Sprintf("!binary %q", x)
-	}
-	return fmt.Sprint(v)
+	return "{" + routing.FormatTable(h) + "}"
 }

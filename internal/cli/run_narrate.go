@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/warrenmq/warren/sandbox/routing"
 	"github.com/warrenmq/warren/scenarios"
 )
 
@@ -141,7 +140,7 @@ func (n narrator) tellMessage(pub scenarios.Publish) {
 // and the model's notes on the route as a whole.
 func (n narrator) tellRoute(r scenarios.StepResult) {
 	for _, v := range r.Model.Verdicts {
-		fmt.Fprintf(n.out, "    %s\n", v.Line(func(t routing.Table) string { return headerText(t) }))
+		fmt.Fprintf(n.out, "    %s\n", v.Line(headerText))
 	}
 	for _, note := range r.Model.Notes {
 		fmt.Fprintf(n.out, "    %s\n", note)

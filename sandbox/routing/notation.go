@@ -276,3 +276,15 @@ func isRangeErr(err error) bool {
 	ne, ok := err.(*strconv.NumError)
 	return ok && ne.Err == strconv.ErrRange
 }
+
+// BindingKey identifies a binding: its source, destination (and whether
+// that is a queue or an exchange), routing key and arguments by TableKey,
+// so that two bindings differing only in an argument's type are two. A
+// verdict from the model is matched to the binding on screen by it.
+func BindingKey(b Binding) string {
+	dt := b.DestinationType
+	if dt == "" {
+		dt = ToQueue
+	}
+	return strings.Join([]string{b.Source, string(dt), b.Destination, b.RoutingKey, TableKey(b.Arguments)}, "\x00")
+}

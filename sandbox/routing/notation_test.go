@@ -318,3 +318,18 @@ func sameValue(a, b any) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+func TestBindingKeyTellsArgumentTypesApart(t *testing.T) {
+	a := Binding{Source: "x", Destination: "q", Arguments: Table{"n": int8(1)}}
+	b := Binding{Source: "x", Destination: "q", Arguments: Table{"n": int32(1)}}
+	if BindingKey(a) == BindingKey(b) {
+		t.Error("bindings with a byte 1 and an int 1 have one key")
+	}
+	q := Binding{Source: "x", Destination: "q", DestinationType: ToQueue}
+	if BindingKey(q) != BindingKey(Binding{Source: "x", Destination: "q"}) {
+		t.Error("an empty destination type is a queue")
+	}
+	if BindingKey(q) == BindingKey(Binding{Source: "x", Destination: "q", DestinationType: ToExchange}) {
+		t.Error("a binding to queue q and one to exchange q have one key")
+	}
+}

@@ -25,7 +25,7 @@ func Explain(in *Input) []string {
 	}
 	head += " with routing key " + (&labeler{}).key(m.RoutingKey)
 	if len(m.Headers) > 0 {
-		head += " and headers " + formatArgs(m.Headers)
+		head += " and headers " + printable(routing.FormatTable(m.Headers))
 	}
 	if m.Mandatory {
 		head += ", mandatory"

@@ -2,7 +2,6 @@ package diagram
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -84,9 +83,11 @@ func (l *labeler) key(k string) string {
 func (l *labeler) binding(b routing.Binding, xt routing.ExchangeType) (label string, dim bool) {
 	switch {
 	case xt == routing.Headers || (xt == "" && len(b.Arguments) > 0 && b.RoutingKey == ""):
-		xm := "all"
+		// x-match first, then the arguments compared, in the notation
+		// people type (copies:int=2, trace-id:void=).
+		var xm any = "all"
 		if v, ok := b.Arguments["x-match"]; ok {
-			xm = printable(fmt.Sprint(v))
+			xm = v
 		}
 		rest := routing.Table{}
 		for k, v := range b.Arguments {
@@ -94,16 +95,18 @@ func (l *labeler) binding(b routing.Binding, xt routing.ExchangeType) (label str
 				rest[k] = v
 			}
 		}
-		args := formatArgs(rest)
-		switch {
-		case l.compact && args == "":
-			return xm, false
-		case l.compact:
-			return xm + ": " + args, false
-		case args == "":
-			return "x-match=" + xm, false
+		args := printable(routing.FormatTable(rest))
+		head := printable(routing.FormatPair("x-match", xm))
+		if l.compact {
+			head = printable(routing.FormatValue(xm))
 		}
-		return "x-match=" + xm + " " + args, false
+		switch {
+		case args == "":
+			return head, false
+		case l.compact:
+			return head + ": " + args, false
+		}
+		return head + ", " + args, false
 	case xt == routing.Fanout:
 		// A fanout exchange ignores binding keys; say so, that is the lesson.
 		if b.RoutingKey == "" {
@@ -115,24 +118,6 @@ func (l *labeler) binding(b routing.Binding, xt routing.ExchangeType) (label str
 		return printable(b.RoutingKey) + " (ignored)", true
 	}
 	return l.key(b.RoutingKey), false
-}
-
-// formatArgs shows a binding's arguments, sorted by name.
-func formatArgs(t routing.Table) string {
-	keys := make([]string, 0, len(t))
-	for k := range t {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		if t[k] == nil {
-			parts[i] = printable(k) + "=(any)"
-			continue
-		}
-		parts[i] = printable(fmt.Sprintf("%s=%v", k, t[k]))
-	}
-	return strings.Join(parts, " ")
 }
 
 func (l *labeler) counts(c QueueCounts) string {

@@ -65,11 +65,7 @@ func bindingKey(b routing.Binding) string {
 	if dt == "" {
 		dt = routing.ToQueue
 	}
-	args := ""
-	if len(b.Arguments) > 0 {
-		args = fmt.Sprintf("%#v", b.Arguments)
-	}
-	return fmt.Sprintf("%q %q %q %q %s", b.Source, dt, b.Destination, b.RoutingKey, args)
+	return fmt.Sprintf("%q %q %q %q %q", b.Source, dt, b.Destination, b.RoutingKey, routing.TableKey(b.Arguments))
 }
 
 func newVerdicts(r *Route) verdicts {
