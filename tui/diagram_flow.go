@@ -86,7 +86,6 @@ func (f *diagramFlow) reset(t routing.Topology) {
 	}
 }
 
-
 // seen counts a delivery, and makes its message the one shown when it is
 // a new one and the traffic is slow enough to watch. Callers hold m.mu.
 func (m *model) diagramSeen(d *sandbox.Delivery) {
