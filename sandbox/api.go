@@ -26,12 +26,21 @@ type EventKind string
 const (
 	EventDelivery EventKind = "delivery" // a consumer received a message (Delivery set)
 	EventReturn   EventKind = "return"   // basic.return: a mandatory message was unroutable (Return set)
-	EventAck      EventKind = "ack"      // a consumer acked, nacked or rejected (Delivery set, Note says which)
+	EventAck      EventKind = "ack"      // a consumer acked, nacked or rejected (Delivery, Ack and Requeue set)
 	EventConsumer EventKind = "consumer" // a consumer started, paused, crashed, was cancelled (Note)
 	EventState    EventKind = "state"    // the connection changed state (State set)
 	EventError    EventKind = "error"    // something failed (Err set); never fatal to the process
 	EventDeclared EventKind = "declared" // a topology was declared (Note)
 	EventDeleted  EventKind = "deleted"  // what the Session declared was deleted (Note)
+)
+
+// AckKind is how a consumer settled a delivery.
+type AckKind string
+
+const (
+	Acked    AckKind = "ack"
+	Nacked   AckKind = "nack"
+	Rejected AckKind = "reject"
 )
 
 // Event is one thing that happened, in the order the Session saw it.
@@ -41,8 +50,10 @@ type Event struct {
 	State    ConnState
 	Delivery *Delivery
 	Return   *Return
-	Consumer string // consumer name, for consumer-related events
-	Note     string // human text for the log
+	Consumer string  // consumer name, for consumer-related events
+	Ack      AckKind // for EventAck: which of ack, nack, reject
+	Requeue  bool    // for EventAck: a nack or reject that put the message back in its queue
+	Note     string  // human text for the log
 	Err      error
 }
 

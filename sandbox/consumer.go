@@ -366,7 +366,11 @@ func (s *Session) settle(c *consumer, tag uint64, multiple bool) ([]Delivery, *a
 	return settled, c.ch, nil
 }
 
-func (s *Session) ackLike(consumerName string, tag uint64, multiple bool, what string, fn func(ch *amqp.Channel) error) error {
+func (s *Session) ackLike(consumerName string, tag uint64, multiple bool, kind AckKind, requeue bool, fn func(ch *amqp.Channel) error) error {
+	what := string(kind)
+	if requeue {
+		what += " (requeue)"
+	}
 	c, err := s.lookup(consumerName)
 	if err != nil {
 		return err
@@ -382,7 +386,7 @@ func (s *Session) ackLike(consumerName string, tag uint64, multiple bool, what s
 	}
 	for i := range settled {
 		d := settled[i]
-		s.emit(Event{Kind: EventAck, Consumer: consumerName, Delivery: &d, Note: what})
+		s.emit(Event{Kind: EventAck, Consumer: consumerName, Delivery: &d, Ack: kind, Requeue: requeue, Note: what})
 	}
 	return nil
 }
@@ -390,27 +394,19 @@ func (s *Session) ackLike(consumerName string, tag uint64, multiple bool, what s
 // Ack acknowledges delivery tag (and, with multiple, every earlier one the
 // consumer holds).
 func (s *Session) Ack(consumer string, tag uint64, multiple bool) error {
-	return s.ackLike(consumer, tag, multiple, "ack", func(ch *amqp.Channel) error { return ch.Ack(tag, multiple) })
+	return s.ackLike(consumer, tag, multiple, Acked, false, func(ch *amqp.Channel) error { return ch.Ack(tag, multiple) })
 }
 
 // Nack negatively acknowledges: requeue puts the message back in its queue
 // (delivered again with redelivered=true), otherwise it is dropped or
 // dead-lettered.
 func (s *Session) Nack(consumer string, tag uint64, multiple, requeue bool) error {
-	what := "nack"
-	if requeue {
-		what = "nack (requeue)"
-	}
-	return s.ackLike(consumer, tag, multiple, what, func(ch *amqp.Channel) error { return ch.Nack(tag, multiple, requeue) })
+	return s.ackLike(consumer, tag, multiple, Nacked, requeue, func(ch *amqp.Channel) error { return ch.Nack(tag, multiple, requeue) })
 }
 
 // Reject is basic.reject: Nack of one message.
 func (s *Session) Reject(consumer string, tag uint64, requeue bool) error {
-	what := "reject"
-	if requeue {
-		what = "reject (requeue)"
-	}
-	return s.ackLike(consumer, tag, false, what, func(ch *amqp.Channel) error { return ch.Reject(tag, requeue) })
+	return s.ackLike(consumer, tag, false, Rejected, requeue, func(ch *amqp.Channel) error { return ch.Reject(tag, requeue) })
 }
 
 // Consumers is a snapshot of the Session's consumers, in start order.

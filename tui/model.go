@@ -65,7 +65,8 @@ type msgRow struct {
 	Headers     string
 	Body        string
 	MessageID   string
-	Outcome     string // "", "acked", "nacked", "rejected", "requeued"...
+	Outcome     sandbox.AckKind // "" until the consumer settles it
+	Requeued    bool            // the nack or reject put it back in the queue
 }
 
 // queueModel is what the TUI knows about one queue.
@@ -307,7 +308,7 @@ func (m *model) markOutcome(ev sandbox.Event) {
 	}
 	for i := q.rows.len() - 1; i >= 0; i-- {
 		if r := q.rows.at(i); r.Consumer == d.Consumer && r.Tag == d.DeliveryTag {
-			r.Outcome = firstWord(ev.Note)
+			r.Outcome, r.Requeued = ev.Ack, ev.Requeue
 			return
 		}
 	}
@@ -419,13 +420,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func firstWord(s string) string {
-	if i := strings.IndexByte(s, ' '); i > 0 {
-		return s[:i]
-	}
-	return s
 }
 
 func noteSuffix(note string) string {

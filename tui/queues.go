@@ -191,6 +191,9 @@ func (c *queueContent) GetCell(row, col int) *tview.TableCell {
 		}
 		if flag == "" && r.Outcome != "" {
 			flag = outcomeMark(r.Outcome)
+			if r.Requeued {
+				flag = "↺" // the typed fact the note's first word lost
+			}
 			color = "white"
 		}
 		return tview.NewTableCell(flag).SetStyle(c.th.style(color))
@@ -217,11 +220,11 @@ func (c *queueContent) GetCell(row, col int) *tview.TableCell {
 	}
 }
 
-func outcomeMark(o string) string {
-	switch {
-	case strings.HasPrefix(o, "ack"):
+func outcomeMark(o sandbox.AckKind) string {
+	switch o {
+	case sandbox.Acked:
 		return "✓"
-	case strings.HasPrefix(o, "nack"), strings.HasPrefix(o, "reject"):
+	case sandbox.Nacked, sandbox.Rejected:
 		return "✗"
 	}
 	return ""
