@@ -70,8 +70,8 @@ func TestBadFormInputPublishesNothing(t *testing.T) {
 				name, key, headers, want string
 			}{
 				{"key too long", strings.Repeat("k", 256), "", "routing key is 256 bytes; AMQP allows at most 255"},
-				{"header without =", "quick.orange.x", "format", `header "format": write key=value`},
-				{"bad int", "quick.orange.x", "n:int=five", `"five" is not a 32-bit int`},
+				{"header without =", "quick.orange.x", "format", `headers: "format": write key=value`},
+				{"bad int", "quick.orange.x", "n:int=five", `n: "five" is not an int`},
 			}
 			for _, tc := range tests {
 				hs.typeText("p")

@@ -214,7 +214,7 @@ func (c *queueContent) GetCell(row, col int) *tview.TableCell {
 		}
 		return tview.NewTableCell(tview.Escape(by)).SetMaxWidth(12)
 	case "headers":
-		return tview.NewTableCell(tview.Escape(r.Headers)).SetMaxWidth(20).SetStyle(c.th.style("aqua"))
+		return tview.NewTableCell(tview.Escape(r.Headers)).SetMaxWidth(28).SetStyle(c.th.style("aqua")) // typed: n:int=5, n2:long=5, s="5"
 	default:
 		return tview.NewTableCell(tview.Escape(r.Body)).SetMaxWidth(24)
 	}
