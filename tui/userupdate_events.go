@@ -72,7 +72,7 @@ func (s *flowState) apply(e userupdate.Event) {
 		if e.Redelivered {
 			re = " (redelivered)"
 		}
-		lit(flowConsumer, "green", "applied"+re+": "+shortNote(e.Note))
+		lit(flowConsumer, "green", fmt.Sprintf("applied%s: profile version %d", re, e.Version))
 	case userupdate.EventDuplicate:
 		lit(flowConsumer, "yellow", "redelivered duplicate: already applied, acked, not applied again")
 	case userupdate.EventAcked:
@@ -85,7 +85,7 @@ func (s *flowState) apply(e userupdate.Event) {
 		lit(flowAck, "red", "no ack: the channel closed; the broker requeues the message, redelivered=true")
 	case userupdate.EventRefused:
 		s.refuseArmed = false
-		reason, _, _ := strings.Cut(e.Note, ";")
+		reason := e.Reason
 		if !strings.HasPrefix(reason, "refused") {
 			reason = "refused: " + reason
 		}
@@ -98,9 +98,10 @@ func (s *flowState) apply(e userupdate.Event) {
 		s.focus = id
 	case userupdate.EventConsumer:
 		if profile {
-			if strings.Contains(e.Note, "stopped") {
+			switch e.Consumer {
+			case userupdate.ConsumerStopped:
 				s.stages[flowConsumer] = flowStage{Detail: "stopped: messages wait, ready, in the queue", Color: "yellow"}
-			} else if strings.Contains(e.Note, "started") {
+			case userupdate.ConsumerStarted:
 				s.stages[flowConsumer] = flowStage{Detail: "running: basic.consume on the queue", Color: "green"}
 			}
 		}
@@ -112,24 +113,19 @@ func (s *flowState) apply(e userupdate.Event) {
 }
 
 func rolledBackNote(e userupdate.Event) string {
-	if _, after, ok := strings.Cut(e.Note, "): "); ok {
-		return after
+	if e.Restored != "" {
+		return e.Restored
 	}
 	return fmt.Sprintf("user %d is %q again", e.UserID, e.FullName)
 }
 
-// shortConsumer drops the consumer tag from "consumer ctag-... started (...)".
-func shortConsumer(note string) string {
-	f := strings.Fields(note)
-	if len(f) > 2 && f[0] == "consumer" && f[2] == "started" {
-		return "consumer " + strings.Join(f[2:], " ")
+// shortConsumer is a consumer event's note without the consumer's tag,
+// which the learner does not need.
+func shortConsumer(e userupdate.Event) string {
+	if e.ConsumerTag == "" {
+		return e.Note
 	}
-	return note
-}
-
-func shortNote(note string) string {
-	s, _, _ := strings.Cut(note, ";")
-	return s
+	return strings.Replace(e.Note, " "+e.ConsumerTag, "", 1)
 }
 
 // shortName is a name (or a note naming things) without the page's unique
@@ -202,7 +198,7 @@ func flowLogText(e userupdate.Event, n userupdate.Names) string {
 	case userupdate.EventDelivered, userupdate.EventPublished, userupdate.EventConfirmed, userupdate.EventStored:
 		// The path pane says the rest.
 	case userupdate.EventConsumer:
-		b.WriteString(": " + shortConsumer(e.Note))
+		b.WriteString(": " + shortConsumer(e))
 	default:
 		if e.Note != "" {
 			b.WriteString(": " + shortName(e.Note, n))

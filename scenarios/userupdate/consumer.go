@@ -58,7 +58,7 @@ func (c *consumer) run(ctx context.Context, conn *amqp.Connection) (consumerEnd,
 	}
 	p.consuming.Store(true)
 	defer p.consuming.Store(false)
-	p.em.emit(Event{Kind: EventConsumer, Queue: n.ProfileQueue,
+	p.em.emit(Event{Kind: EventConsumer, Queue: n.ProfileQueue, Consumer: ConsumerStarted, ConsumerTag: tag,
 		Note: fmt.Sprintf("consumer %s started (manual ack, prefetch %d)", tag, p.opts.prefetch)})
 
 	for {
@@ -187,7 +187,7 @@ func (c *consumer) handle(ctx context.Context, ch *amqp.Channel, d amqp.Delivery
 		if !dedupe {
 			note = fmt.Sprintf("profile version %d; no message id: applied as a state assignment (idempotent)", prof.Version)
 		}
-		p.em.emit(Event{Kind: EventApplied, UserID: ev.ID, FullName: ev.FullName, MessageID: msgID, Redelivered: d.Redelivered, Note: note})
+		p.em.emit(Event{Kind: EventApplied, UserID: ev.ID, FullName: ev.FullName, MessageID: msgID, Redelivered: d.Redelivered, Version: prof.Version, Note: note})
 	} else {
 		p.em.emit(Event{Kind: EventDuplicate, UserID: ev.ID, FullName: ev.FullName, MessageID: msgID, Redelivered: d.Redelivered,
 			Note: "message id already processed: acked without applying it again"})
@@ -251,7 +251,7 @@ func (c *consumer) refuse(ctx context.Context, d amqp.Delivery, msgID string, ev
 	if err := d.Nack(false, false); err != nil {
 		return channelFailed
 	}
-	p.em.emit(Event{Kind: EventRefused, Queue: n.ProfileQueue, MessageID: msgID, DeliveryTag: d.DeliveryTag, UserID: ev.ID, FullName: ev.FullName,
+	p.em.emit(Event{Kind: EventRefused, Queue: n.ProfileQueue, MessageID: msgID, DeliveryTag: d.DeliveryTag, UserID: ev.ID, FullName: ev.FullName, Reason: reason,
 		Note: reason + "; basic.nack requeue=false: dead-lettered via " + n.DeadLetterExchange + " to " + n.DeadLetterQueue})
 	return handled
 }

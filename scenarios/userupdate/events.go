@@ -25,8 +25,16 @@ const (
 	EventCompensation EventKind = "compensation" // user.profile.update.failed published
 	EventRolledBack   EventKind = "rolled-back"  // the user service undid a refused change
 	EventCrashed      EventKind = "crashed"      // a crash switch closed the consumer's channel
-	EventConsumer     EventKind = "consumer"     // a consumer started or stopped (Note)
+	EventConsumer     EventKind = "consumer"     // a consumer started or stopped (Consumer, ConsumerTag; Note)
 	EventError        EventKind = "error"        // something failed (Err); the service carries on
+)
+
+// ConsumerState is what an EventConsumer says of a consumer.
+type ConsumerState string
+
+const (
+	ConsumerStarted ConsumerState = "started"
+	ConsumerStopped ConsumerState = "stopped"
 )
 
 // Event is one thing a service did, for logs and for the TUI.
@@ -42,7 +50,13 @@ type Event struct {
 	Redelivered bool
 	UserID      int64
 	FullName    string
-	Note        string
+	// Typed facts, so that nobody reads meaning out of Note:
+	Consumer    ConsumerState // EventConsumer about a consumer: started or stopped
+	ConsumerTag string        // EventConsumer: the consumer's tag, when it has one
+	Version     int64         // EventApplied: the profile's version after it
+	Reason      string        // EventRefused: why the profile service refused the event
+	Restored    string        // EventRolledBack: what the rollback restored
+	Note        string        // human text for the log
 	Err         error
 }
 

@@ -257,7 +257,7 @@ func (p *ProfileService) session(ctx context.Context, conn *amqp.Connection) err
 	c := &consumer{p: p, pub: pub, pubReturns: pubReturns}
 	for {
 		if p.stopped.Load() {
-			p.em.emit(Event{Kind: EventConsumer, Queue: p.opts.names.ProfileQueue, Note: "consumer stopped: messages wait, ready, in the queue"})
+			p.em.emit(Event{Kind: EventConsumer, Queue: p.opts.names.ProfileQueue, Consumer: ConsumerStopped, Note: "consumer stopped: messages wait, ready, in the queue"})
 			for p.stopped.Load() {
 				select {
 				case <-ctx.Done():

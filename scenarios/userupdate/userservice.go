@@ -272,7 +272,7 @@ func (s *UserService) session(ctx context.Context, conn *amqp.Connection) error 
 	if err != nil {
 		return fmt.Errorf("consume from %s: %w", n.FailedQueue, err)
 	}
-	s.em.emit(Event{Kind: EventConsumer, Queue: n.FailedQueue, Note: "consumer " + tag + " started (manual ack)"})
+	s.em.emit(Event{Kind: EventConsumer, Queue: n.FailedQueue, Consumer: ConsumerStarted, ConsumerTag: tag, Note: "consumer " + tag + " started (manual ack)"})
 	s.link.up()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -356,7 +356,7 @@ func (s *UserService) consumeFailed(ctx context.Context, deliveries <-chan amqp.
 			continue
 		}
 		if res.RolledBack {
-			s.em.emit(Event{Kind: EventRolledBack, UserID: ev.ID, FullName: res.User.FullName, MessageID: orig,
+			s.em.emit(Event{Kind: EventRolledBack, UserID: ev.ID, FullName: res.User.FullName, MessageID: orig, Restored: res.Note,
 				Note: fmt.Sprintf("the profile service refused %q (%s): %s", truncate(ev.FullName, 40), ev.Reason, res.Note)})
 		} else {
 			s.em.emit(Event{Kind: EventConsumer, UserID: ev.ID, MessageID: orig, Note: res.Note})
