@@ -337,7 +337,7 @@ func xMatchValue(args routing.Table) string {
 	if s, ok := args["x-match"].(string); ok {
 		return fmt.Sprintf("%q", s)
 	}
-	return fmt.Sprintf("%v (%T, not a string)", args["x-match"], args["x-match"])
+	return routing.FormatValue(args["x-match"]) + " (not a string)"
 }
 
 func (d *decoder) consumers(n *yaml.Node, qs map[string]bool) []Consumer {

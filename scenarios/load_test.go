@@ -226,3 +226,11 @@ func TestParseRestartStep(t *testing.T) {
 		t.Fatalf("restart step parsed as %+v", st)
 	}
 }
+
+// A non-string x-match is named in the notation (with its AMQP type),
+// not by its Go type.
+func TestXMatchOfAnotherTypeIsShownTyped(t *testing.T) {
+	if got := xMatchValue(routing.Table{"x-match": int32(1)}); got != ":int=1 (not a string)" {
+		t.Errorf("xMatchValue = %q", got)
+	}
+}
