@@ -2,10 +2,13 @@ package broker
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/warrenmq/warren/sandbox/definitions"
 )
 
 // TestRestartKeepsWhatADiskWouldHold restarts a broker in place, in memory
@@ -139,5 +142,51 @@ func TestRestartRefusedWhenNotRunning(t *testing.T) {
 	s.Shutdown()
 	if err := s.Restart(); err == nil {
 		t.Fatal("Restart after Shutdown: no error")
+	}
+}
+
+// An in-memory restart keeps users and permissions, the order of a
+// queue's persistent messages, and every message of a quorum queue
+// (RabbitMQ keeps them all on disk), transient ones included.
+func TestRestartInMemoryKeepsUsersOrderAndQuorumMessages(t *testing.T) {
+	s := startBroker(t, Options{})
+	if err := s.PutUser(definitions.User{Name: "ada", Password: "s3cret"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetPermission(definitions.Permission{User: "ada", VHost: "/", Configure: ".*", Write: ".*", Read: ".*"}); err != nil {
+		t.Fatal(err)
+	}
+	ch := openChannel(t, dial(t, s.URL()))
+	if _, err := ch.QueueDeclare("ordered", true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.QueueDeclare("quorum", true, false, false, false, amqp.Table{"x-queue-type": "quorum"}); err != nil {
+		t.Fatal(err)
+	}
+	publishConfirmed(t, ch, "", "ordered", amqp.Persistent, "m1")
+	publishConfirmed(t, ch, "", "ordered", amqp.Transient, "lost")
+	publishConfirmed(t, ch, "", "ordered", amqp.Persistent, "m2", "m3")
+	publishConfirmed(t, ch, "", "quorum", amqp.Transient, "q1")
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	u := strings.Replace(s.URL(), "guest:guest", "ada:s3cret", 1)
+	c := openChannel(t, dial(t, u)) // ada can still log in
+	var got []string
+	for {
+		d, ok, err := c.Get("ordered", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		got = append(got, string(d.Body))
+	}
+	if strings.Join(got, ",") != "m1,m2,m3" {
+		t.Errorf("ordered after the restart: %v, want m1,m2,m3", got)
+	}
+	if d, ok, err := c.Get("quorum", true); err != nil || !ok || string(d.Body) != "q1" {
+		t.Errorf("quorum after the restart: %q ok=%v err=%v, want q1", d.Body, ok, err)
 	}
 }
