@@ -186,6 +186,7 @@ var legend = [][2]string{
 	{"got 12", "how many deliveries Warren's consumers got from the queue so far"},
 	{"by", "which consumer got the delivery (round-robin between several)"},
 	{"n:int=5", "a header value with its AMQP type; a plain string has none (format=pdf), a string that looks like another type is quoted (n=\"5\"); a value without its key, in a reason or an array, is :int=5; the publish form takes the same"},
+	{"k:void=", "a header with no value; in a headers binding's arguments it means the header must be present, with any value"},
 	{"[x]", "quiz panel: your prediction says it (the queue or consumer gets the message, or that fate); bold, and reversed under the cursor"},
 	{"●", "diagram: a message on its way along its path (v: speed, or off)"},
 	{"╌", "diagram: an alternate-exchange or dead-letter edge"},
