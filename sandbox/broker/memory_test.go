@@ -3,6 +3,7 @@ package broker
 import (
 	"runtime/metrics"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,25 +37,32 @@ func TestProcessMemoryAlarmBlocksAndClears(t *testing.T) {
 	ch := openChannel(t, c)
 	q := mustQueue(t, ch, nil)
 	body := strings.Repeat("x", 1<<20)
-	deadline := time.After(30 * time.Second)
-	for i := 0; ; i++ {
-		// publish until the broker says it is blocked: at most ~100 MiB
-		if i < 100 {
+	// The publisher runs on its own: once the broker blocks the
+	// connection it stops reading it, so a Publish can stay in its socket
+	// write until the alarm clears. Waiting for connection.blocked in the
+	// publishing loop itself hung the test when that happened before the
+	// loop looked at the notification.
+	var stop atomic.Bool
+	published := make(chan error, 1)
+	go func() {
+		for i := 0; i < 100 && !stop.Load(); i++ { // at most ~100 MiB
 			if err := ch.Publish("", q, false, false, amqp.Publishing{Body: []byte(body)}); err != nil {
-				t.Fatal(err)
+				published <- err
+				return
 			}
 		}
-		select {
-		case b := <-blocked:
-			if !b.Active || b.Reason != "low on memory" {
-				t.Fatalf("got %+v", b)
-			}
-		case <-deadline:
-			t.Fatalf("no connection.blocked after 100 MiB held (watermark %d, process %d)", s.vmWatermark, s.vmUsed.Load())
-		default:
-			continue
+		published <- nil
+	}()
+	select {
+	case b := <-blocked:
+		stop.Store(true)
+		if !b.Active || b.Reason != "low on memory" {
+			t.Fatalf("got %+v", b)
 		}
-		break
+	case err := <-published:
+		t.Fatalf("no connection.blocked after 100 MiB published (watermark %d, process %d; publish: %v)", s.vmWatermark, s.vmUsed.Load(), err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no connection.blocked within 30 s (watermark %d, process %d)", s.vmWatermark, s.vmUsed.Load())
 	}
 	s.lookupVHost("/").mu.RLock()
 	qq := s.lookupVHost("/").queues[q]
@@ -67,5 +75,15 @@ func TestProcessMemoryAlarmBlocksAndClears(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no connection.unblocked after the queue was purged (watermark %d, process %d)", s.vmWatermark, s.vmUsed.Load())
+	}
+	// Unblocked, the broker reads again: the publisher's write in flight
+	// completes and it stops.
+	select {
+	case err := <-published:
+		if err != nil {
+			t.Fatalf("publish after the alarm cleared: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the publisher is still stuck 30 s after connection.unblocked")
 	}
 }
