@@ -208,7 +208,13 @@ func (a *App) narrationLines(sw int) []string {
 	if len(lines) > maxNarrationLines {
 		lines = lines[:maxNarrationLines]
 		l := lines[maxNarrationLines-1]
-		lines[maxNarrationLines-1] = strings.TrimRight(l, " ") + " … (i)"
+		// Where the rest is: the about page for the about text, the log
+		// for a step's narration (it is logged whole).
+		more := " … (i)"
+		if text != aboutLead(sc) {
+			more = " … (log)"
+		}
+		lines[maxNarrationLines-1] = strings.TrimRight(l, " ") + more
 	}
 	return lines
 }

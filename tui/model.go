@@ -190,9 +190,7 @@ func (m *model) setScenario(sc *scenarios.Scenario, declared bool) {
 		m.results = make([]*scenarios.StepResult, len(sc.Steps))
 		m.asRun = make([]bool, len(sc.Steps))
 		m.topology = sc.Topology
-		// The first paragraph: the topology pane shows the rest itself.
-		about, _, _ := strings.Cut(strings.TrimSpace(sc.About), "\n\n")
-		m.narration = strings.Join(strings.Fields(about), " ")
+		m.narration = aboutLead(sc)
 	}
 	if declared && sc != nil {
 		for _, q := range sc.Topology.Queues {
@@ -200,6 +198,13 @@ func (m *model) setScenario(sc *scenarios.Scenario, declared bool) {
 		}
 	}
 	m.dirty = true
+}
+
+// aboutLead is the first paragraph of the scenario's about text, on one
+// line: the narration until the first step (i shows all of it).
+func aboutLead(sc *scenarios.Scenario) string {
+	about, _, _ := strings.Cut(strings.TrimSpace(sc.About), "\n\n")
+	return strings.Join(strings.Fields(about), " ")
 }
 
 func (m *model) addQueue(name string) *queueModel {

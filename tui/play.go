@@ -191,6 +191,10 @@ func (a *App) playNext(ctx context.Context, asRun bool) bool {
 	}
 	a.m.mu.Lock()
 	a.m.narration = stepNarration(i, len(sc.Steps), sc.Steps[i].Say)
+	if say := strings.Join(strings.Fields(sc.Steps[i].Say), " "); say != "" {
+		// whole in the log: the top line shows at most a few lines of it
+		a.m.logf(colText, "step %d: %s", i+1, say)
+	}
 	a.m.dirty = true
 	a.m.mu.Unlock()
 	return a.playAt(ctx, sc, i, playHow{asRun: asRun}) != nil && i+1 < len(sc.Steps)
