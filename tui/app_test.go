@@ -34,6 +34,7 @@ func chooseTopic(t *testing.T, b testbrokers.Broker, w, h int, opts ...harnessOp
 }
 
 func TestPublishExplainsEveryBinding(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
@@ -62,6 +63,7 @@ func TestPublishExplainsEveryBinding(t *testing.T) {
 }
 
 func TestBadFormInputPublishesNothing(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
@@ -104,6 +106,7 @@ func TestBadFormInputPublishesNothing(t *testing.T) {
 }
 
 func TestCrashedConsumerRedelivers(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
@@ -143,6 +146,7 @@ func rowFlag(paneText, key string) string {
 }
 
 func TestResetDeletesTheQueues(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
@@ -166,6 +170,7 @@ func TestResetDeletesTheQueues(t *testing.T) {
 }
 
 func TestStepsNarrateAndCheck(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 120, 40)
@@ -185,6 +190,7 @@ func TestStepsNarrateAndCheck(t *testing.T) {
 
 // A broker that goes away shows "disconnected"; quitting still works.
 func TestBrokerGoneShowsDisconnected(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		if b.Server == nil {
 			continue // a live RabbitMQ is not ours to stop
@@ -206,6 +212,7 @@ func TestBrokerGoneShowsDisconnected(t *testing.T) {
 // When the model and the broker disagree, the log and the binding say so.
 // The broker is right here: the test gives the App a model that forgets Q2.
 func TestDisagreementIsFlagged(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			wrong := func(top *routing.Topology, m routing.Message) routing.Result {
@@ -236,6 +243,7 @@ func TestDisagreementIsFlagged(t *testing.T) {
 // Manual ack with prefetch 1: the second message waits, ready, until the
 // first is acked; then it is delivered and held in turn.
 func TestManualAckWithPrefetch(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 140, 40)
@@ -277,6 +285,7 @@ func TestManualAckWithPrefetch(t *testing.T) {
 
 // The mouse works: clicking a scenario in the list chooses it.
 func TestMouseChoosesScenario(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Both(t)[0]
 	sfx := suffix()
 	topic := topicScenario(sfx)
@@ -303,6 +312,7 @@ func TestMouseChoosesScenario(t *testing.T) {
 // A second consumer on a queue: the broker hands messages out round-robin,
 // and the pane says which consumer got each.
 func TestSecondConsumerRoundRobin(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 140, 40)

@@ -64,6 +64,7 @@ func builtin(t *testing.T, name string) scenarios.Scenario {
 // routing model says matched and ✗ (red) exactly those it considered
 // that did not, on both brokers, at 80x24.
 func TestDiagramLightsWhatTheModelMatched(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		for _, name := range []string{"topic", "headers", "unroutable"} {
 			t.Run(b.Name+"/"+name, func(t *testing.T) {
@@ -116,6 +117,7 @@ func TestDiagramLightsWhatTheModelMatched(t *testing.T) {
 // A message animates along its path (a token, ●), and v switches the
 // animation off.
 func TestDiagramAnimatesAndVSwitchesItOff(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	sc := builtin(t, "topic")
 	hs := start(t, b, 100, 30, []scenarios.Scenario{sc}, func(c *Config) {
@@ -141,6 +143,7 @@ func TestDiagramAnimatesAndVSwitchesItOff(t *testing.T) {
 // A message published by another client of the broker is drawn too: the
 // TUI learns of it from its consumers' deliveries.
 func TestDiagramShowsAnyClientsPublish(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			sc := builtin(t, "topic")
@@ -173,6 +176,7 @@ func TestDiagramShowsAnyClientsPublish(t *testing.T) {
 // Tab selects boxes and edges and shows their details; a binding's
 // include its verdict for the latest message.
 func TestDiagramSelectionShowsDetails(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	sc := builtin(t, "topic")
 	hs := start(t, b, 100, 30, []scenarios.Scenario{sc}, func(c *Config) { c.Initial, c.NameSuffix = sc.Name, "-"+suffix() })
@@ -248,6 +252,7 @@ func TestDiagramFlood(t *testing.T) {
 // A message a TTL dead-letters travels its dead-letter edge: the broker's
 // x-death header says which queue it came from.
 func TestDiagramDeadLettering(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	sc := builtin(t, "retry-with-ttl")
 	hs := start(t, b, 100, 30, []scenarios.Scenario{sc}, func(c *Config) { c.Initial, c.NameSuffix = sc.Name, "-"+suffix() })

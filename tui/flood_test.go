@@ -83,6 +83,7 @@ func TestFloodStaysResponsiveAndBounded(t *testing.T) {
 // At 80x24 a publish is still explained, and the help fits, starting at
 // its first key, and scrolls to its last line.
 func TestSmallTerminal(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs, topic := chooseTopic(t, b, 80, 24)

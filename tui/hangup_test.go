@@ -30,6 +30,7 @@ func (s slowReset) Reset(ctx context.Context) error {
 // terminal (seen: `warren --url ...` left running, connected to nothing,
 // after its tmux window was killed).
 func TestRunReturnsWhenTheLoopEndsOnItsOwn(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Both(t)[0]
 	// Quitting resets the Session; a slow broker keeps the ticker running
 	// for several ticks after the loop has gone.

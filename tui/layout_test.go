@@ -90,6 +90,7 @@ func restartOnScreen(screen string, sc *scenarios.Scenario, r *scenarios.StepRes
 // At 80x24, after every step of every built-in scenario, every binding's
 // verdict and reason and every queue's counts are on screen, unscrolled.
 func TestEveryVerdictFitsAt80x24(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		for _, sc := range scenarios.Builtins() {
 			t.Run(b.Name+"/"+sc.Name, func(t *testing.T) {

@@ -35,6 +35,7 @@ func typedScenario(sfx string) scenarios.Scenario {
 // the three values distinctly, with their types, in the queue pane and in
 // the routing pane at 80x24; the bindings show theirs.
 func TestTypedHeadersShowTheirTypes(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			sfx := suffix()

@@ -72,6 +72,7 @@ func verdictOf(r scenarios.StepResult) string {
 // S in the TUI plays every built-in scenario to the same verdicts, step by
 // step, as `warren run` does, and the log ends with the contract's line.
 func TestAllStepsAgreeWithWarrenRun(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		for _, sc := range scenarios.Builtins() {
 			t.Run(b.Name+"/"+sc.Name, func(t *testing.T) {
@@ -138,6 +139,7 @@ func (h *harness) focusQueue(name string) {
 // workers' prefetch until the user acks: the TUI says it is waiting (not
 // "delivered to no queue"), and judges the step when it is delivered.
 func TestWaitingStepIsJudgedWhenDelivered(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := start(t, b, 140, 45, scenarios.Builtins(), func(c *Config) {

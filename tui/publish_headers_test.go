@@ -26,6 +26,7 @@ func formRoundTrip(t *testing.T, in routing.Table) (string, routing.Table, error
 // included. (routing's property test and fuzz target hold the notation
 // itself to this for random tables.)
 func TestHeaderFormRoundTrips(t *testing.T) {
+	t.Parallel()
 	in := routing.Table{
 		"format":   "pdf",
 		"note":     `a, b "c"`,
@@ -60,6 +61,7 @@ func TestHeaderFormRoundTrips(t *testing.T) {
 }
 
 func TestHeaderFormRefusesWhatItCannotRead(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{`note="a, b`, "not closed"},
 		{`n:byte=300`, "not a byte"},

@@ -42,6 +42,7 @@ func flat(screen string) string { return strings.Join(strings.Fields(screen), " 
 // after the reveal: not while asking, not while publishing. Going back
 // un-scores the step; at the end the log says score: K/N.
 func TestQuizRightAnswerScoresAndNarratesAfterTheReveal(t *testing.T) {
+	t.Parallel()
 	sc, err := scenarios.Lookup("quiz-topic")
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +117,7 @@ func TestQuizRightAnswerScoresAndNarratesAfterTheReveal(t *testing.T) {
 // A wrong answer is marked wrong, with what it got wrong; the hint comes
 // on ?, and a step without one says so.
 func TestQuizWrongAnswerAndHint(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := startQuiz(t, b, "quiz-topic", 80, 24)
@@ -170,6 +172,7 @@ func TestQuizWrongAnswerAndHint(t *testing.T) {
 // The work-queue quiz asks which consumer: toggling worker-1 says tasks,
 // consumer worker-1, which is right for its first task.
 func TestQuizNamesTheConsumer(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := startQuiz(t, b, "quiz-work-queue", 80, 24)
@@ -188,6 +191,7 @@ func TestQuizNamesTheConsumer(t *testing.T) {
 // Every quiz scenario's first question fits 80x24 whole: the question,
 // every queue and consumer to toggle, the three fates and the keys.
 func TestQuizQuestionFitsAt80x24(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		for _, sc := range scenarios.Builtins() {
 			if !strings.HasPrefix(sc.Name, "quiz-") {
@@ -246,6 +250,7 @@ func jobsScenario(sfx string) scenarios.Scenario {
 // class's vhost), so the reset keeps it, with its messages: going back
 // purges it.
 func TestStepBackAndReplay(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		for _, existing := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/existing=%v", b.Name, existing), func(t *testing.T) {
@@ -325,6 +330,7 @@ func stepBackAndReplay(t *testing.T, b testbrokers.Broker, existing bool) {
 // broker only: on a shared RabbitMQ the queue would take other tests'
 // scores.
 func TestQuizReportsTheScoreToTheClass(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 // line says disconnected, then connected; the Session redeclares the
 // scenario and restarts its consumers, so publishing works again.
 func TestReconnectAfterBrokerRestart(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	addr := b.Server.Addr().String()
 	hs, topic := chooseTopic(t, b, 120, 40)

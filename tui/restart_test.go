@@ -37,6 +37,7 @@ func chooseDurability(t *testing.T, b testbrokers.Broker) *harness {
 // the broker restarts and the panes show the survivors' counts from the
 // broker; on RabbitMQ the step is skipped with its note.
 func TestDurabilityScenarioInTheTUI(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := chooseDurability(t, b)
@@ -71,6 +72,7 @@ func TestDurabilityScenarioInTheTUI(t *testing.T) {
 // R restarts the embedded broker at any time; on RabbitMQ it says it
 // restarts only the embedded one.
 func TestRestartKey(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := chooseDurability(t, b)
@@ -95,6 +97,7 @@ func TestRestartKey(t *testing.T) {
 // Q on a scenario that restarts the broker says it has no quiz and stays
 // out of quiz mode.
 func TestDurabilityHasNoQuizMode(t *testing.T) {
+	t.Parallel()
 	hs := chooseDurability(t, testbrokers.Embedded(t))
 	hs.typeText("Q")
 	hs.waitText("durability restarts the broker in a step, which publishes nothing to predict")

@@ -16,6 +16,7 @@ import (
 // and when the first quits it deletes only what it declared: the second
 // plays on without a 404.
 func TestTwoTUIsShareARabbitMQ(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Broker{Name: "rabbitmq", URL: brokertest.LiveOrSkip(t)}
 	shared := topicScenario("shared-" + suffix()) // the same names for both
 	q1 := shared.Topology.Queues[0].Name

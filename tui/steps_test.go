@@ -85,6 +85,7 @@ func uniqueNames(t *testing.T, sc scenarios.Scenario, sfx string) scenarios.Scen
 // work-queue steps check which worker got the task (expect_consumers),
 // and say so.
 func TestStepsCheckExpectedConsumers(t *testing.T) {
+	t.Parallel()
 	builtin, err := scenarios.Lookup("direct")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 // a void argument (a presence test) as k:void=, an int as n:int=5, and a
 // string that reads as a number in quotes.
 func TestBindingLabelShowsTypes(t *testing.T) {
+	t.Parallel()
 	b := routing.Binding{Source: "h", Destination: "q", Arguments: routing.Table{"x-match": "any", "trace-id": nil, "format": "pdf", "n": int32(5), "s": "5"}}
 	if got, want := bindingLabel(b, routing.Headers), `any: format=pdf, n:int=5, s="5", trace-id:void=`; got != want {
 		t.Fatalf("bindingLabel = %q, want %q", got, want)

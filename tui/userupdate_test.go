@@ -51,6 +51,7 @@ func profileRow(id, name string, version string) *regexp.Regexp {
 }
 
 func TestFlowPostConverges(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
@@ -74,6 +75,7 @@ func TestFlowPostConverges(t *testing.T) {
 }
 
 func TestFlowBadInputStoresNothing(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
@@ -95,6 +97,7 @@ func TestFlowBadInputStoresNothing(t *testing.T) {
 }
 
 func TestFlowCrashBeforeAckAppliesOnce(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
@@ -119,6 +122,7 @@ func TestFlowCrashBeforeAckAppliesOnce(t *testing.T) {
 }
 
 func TestFlowRefusedEventRollsBack(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
@@ -152,6 +156,7 @@ func TestFlowRefusedEventRollsBack(t *testing.T) {
 var readyCount = regexp.MustCompile(`ready (\d+)`)
 
 func TestFlowStoppedConsumerLetsMessagesWait(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			hs := openFlow(t, b, 120, 40)
@@ -183,6 +188,7 @@ func TestFlowStoppedConsumerLetsMessagesWait(t *testing.T) {
 // Leaving the page, or quitting on it, stops the services and deletes
 // the exchanges and queues they declared.
 func TestFlowCleansUp(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		for _, how := range []string{"leave", "quit"} {
 			t.Run(b.Name+"/"+how, func(t *testing.T) {
@@ -216,6 +222,7 @@ func TestFlowCleansUp(t *testing.T) {
 
 // At 80x24 the page shows the form, the stores, the path and the switches.
 func TestFlowFits80x24(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	hs := openFlow(t, b, 80, 24)
 	hs.post("usama")
@@ -234,6 +241,7 @@ func TestFlowFits80x24(t *testing.T) {
 // Choosing the user-update scenario (here at start, as --scenario does)
 // opens the flow page with both services running.
 func TestFlowOpensWithTheScenario(t *testing.T) {
+	t.Parallel()
 	for _, b := range testbrokers.Both(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			sc := directScenario(suffix())
@@ -254,6 +262,7 @@ func TestFlowOpensWithTheScenario(t *testing.T) {
 // A broker that goes away while the page is open: the services say so,
 // and quitting still stops them (goleak checks that nothing is left).
 func TestFlowBrokerGoneStillQuits(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	hs := openFlow(t, b, 120, 40)
 	b.Server.Shutdown()
@@ -271,6 +280,7 @@ func TestFlowBrokerGoneStillQuits(t *testing.T) {
 // Leaving the page and coming straight back starts the services afresh,
 // with new names and empty stores.
 func TestFlowReopenStartsAfresh(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	hs := openFlow(t, b, 120, 40)
 	hs.post("usama")
@@ -288,6 +298,7 @@ func TestFlowReopenStartsAfresh(t *testing.T) {
 // Names show as typed (tview's color tags are text here), and a name the
 // profile service must refuse (over 100 characters) is rolled back.
 func TestFlowNamesAsTyped(t *testing.T) {
+	t.Parallel()
 	b := testbrokers.Embedded(t)
 	hs := openFlow(t, b, 140, 40)
 	tests := []struct {
