@@ -56,8 +56,10 @@ func TestTypedHeadersShowTheirTypes(t *testing.T) {
 			const typed = `n:int=5, n2:long=5, s="5"`
 			hs.typeText(typed)
 			hs.key(tcell.KeyEnter)
-			s := hs.waitFor("the typed message in "+qi, func(s string) bool {
-				return strings.Contains(pane(s, qi), typed)
+			// the delivery can reach the queue pane before the publish's
+			// verdict reaches the routing pane: wait for both
+			s := hs.waitFor("the typed message in "+qi+" and its verdict", func(s string) bool {
+				return strings.Contains(pane(s, qi), typed) && strings.Contains(routingPane(s), "{"+typed+"}")
 			})
 			rp := routingPane(s)
 			for _, want := range []string{"{" + typed + "}", "any: n:int=5", `all: n="5"`} {
