@@ -101,6 +101,34 @@ func (e *env) printDiagram(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// messageFlags adds the --header tables to m and refuses a message AMQP
+// cannot carry (an exchange name or routing key over 255 bytes, or not
+// UTF-8), as a broker would: explain and diagram answer only for a
+// message that could be published.
+func messageFlags(cmd *cobra.Command, m *routing.Message) error {
+	f := cmd.Flags()
+	headers, _ := f.GetStringArray("header")
+	for _, h := range headers {
+		t, err := routing.ParseTable(h)
+		if err != nil {
+			return badInput("--header %q: %v", h, err)
+		}
+		if m.Headers == nil {
+			m.Headers = routing.Table{}
+		}
+		for k, v := range t {
+			m.Headers[k] = v
+		}
+	}
+	if err := routing.ValidName(m.Exchange); err != nil {
+		return badInput("--exchange: %v", err)
+	}
+	if err := routing.ValidName(m.RoutingKey); err != nil {
+		return badInput("the routing key: %v", err)
+	}
+	return nil
+}
+
 // diagramMessage is the message --publish, --exchange, --header and
 // --mandatory describe.
 func diagramMessage(cmd *cobra.Command, sc *scenarios.Scenario) (routing.Message, error) {
@@ -115,18 +143,8 @@ func diagramMessage(cmd *cobra.Command, sc *scenarios.Scenario) (routing.Message
 	} else if len(sc.Topology.Exchanges) > 0 {
 		m.Exchange = sc.Topology.Exchanges[0].Name
 	}
-	headers, _ := f.GetStringArray("header")
-	for _, h := range headers {
-		t, err := routing.ParseTable(h)
-		if err != nil {
-			return m, badInput("--header %q: %v", h, err)
-		}
-		if m.Headers == nil {
-			m.Headers = routing.Table{}
-		}
-		for k, v := range t {
-			m.Headers[k] = v
-		}
+	if err := messageFlags(cmd, &m); err != nil {
+		return m, err
 	}
 	return m, nil
 }

@@ -110,6 +110,7 @@ func TestDiagramBadInput(t *testing.T) {
 		{[]string{"diagram"}, "warren diagram takes one scenario name or file"},
 		{[]string{"diagram", "nope"}, "the built-in scenarios are"},
 		{[]string{"diagram", "topic", "--width", "5"}, "--width 5 is too narrow"},
+		{[]string{"diagram", "topic", "--publish", strings.Repeat("k", 256)}, "the routing key: \"kkkkkkkkkkkkkkkkkkkk\"... is 256 bytes long"},
 		{[]string{"diagram", "headers", "--header", "format"}, `--header "format": "format": write key=value`},
 		{[]string{"diagram", "headers", "--header", "n:int=x"}, `n: "x" is not an int (a 32-bit integer`},
 		{[]string{"diagram", "headers", "--header", "n:wide=1"}, `unknown type "wide"`},

@@ -66,18 +66,8 @@ func runExplain(cmd *cobra.Command, _ []string) error {
 	if m.Exchange != "" && !hasExchange(top, m.Exchange) && !definitions.Predeclared(m.Exchange) {
 		return badInput("no exchange %q in vhost %q of %s; it has %s", m.Exchange, vhost, file, exchangeNames(top))
 	}
-	headers, _ := f.GetStringArray("header")
-	for _, h := range headers {
-		t, err := routing.ParseTable(h)
-		if err != nil {
-			return badInput("--header %q: %v", h, err)
-		}
-		if m.Headers == nil {
-			m.Headers = routing.Table{}
-		}
-		for k, v := range t {
-			m.Headers[k] = v
-		}
+	if err := messageFlags(cmd, &m); err != nil {
+		return err
 	}
 	// the amq.* exchanges every vhost has, unless the file lists them
 	for name, typ := range definitions.PredeclaredExchanges {

@@ -80,6 +80,7 @@ func TestExplainBadInput(t *testing.T) {
 		{[]string{"--definitions", two, "--vhost", "v3", "--exchange", ""}, `no vhost "v3" in these definitions`},
 		{[]string{"--definitions", filepath.Join(dir, "none.json"), "--exchange", ""}, "no such file"},
 		{[]string{"--exchange", "x"}, "--definitions FILE: give the definitions to route through"},
+		{[]string{"--definitions", file, "--exchange", "shop", "--routing-key", strings.Repeat("k", 256)}, "the routing key: \"kkkkkkkkkkkkkkkkkkkk\"... is 256 bytes long; AMQP 0-9-1 names and routing keys are at most 255 bytes"},
 	} {
 		_, stderr, code := warren(t, append([]string{"explain"}, tc.args...)...)
 		if code != exitBadInput || !strings.Contains(stderr, tc.want) {
