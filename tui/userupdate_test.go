@@ -85,6 +85,11 @@ func TestFlowBadInputStoresNothing(t *testing.T) {
 				t.Errorf("a refused POST stored a user:\n%s", pane(s, "Users"))
 			}
 			hs.key(tcell.KeyUp) // to the id field
+			hs.typeText("a")    // a name typed in the wrong field is refused, and says so
+			s = hs.waitText("id: digits only")
+			if !regexp.MustCompile(`id\s+1\s`).MatchString(pane(s, "POST")) {
+				t.Errorf("a letter changed the id:\n%s", pane(s, "POST"))
+			}
 			for range 3 {
 				hs.key(tcell.KeyBackspace2)
 			}

@@ -38,9 +38,17 @@ func (f *flowPage) build() *flowWidgets {
 		in.SetPlaceholderStyle(tcell.StyleDefault.Foreground(tcell.ColorGray).Background(tcell.ColorDarkBlue))
 		return in
 	}
-	w.id = input("id", "1").SetText("1").SetAcceptanceFunc(tview.InputFieldInteger)
-	w.name = input("full_name", "e.g. usama")
 	w.hint = tview.NewTextView().SetDynamicColors(true).SetText(flowFormHint)
+	// A letter typed into the id would vanish without a word: say why, so
+	// a learner who meant the name knows to move there.
+	w.id = input("id", "1").SetText("1").SetAcceptanceFunc(func(text string, ch rune) bool {
+		if text == "" || tview.InputFieldInteger(text, ch) {
+			return true
+		}
+		w.hint.SetText("[yellow]id: digits only")
+		return false
+	})
+	w.name = input("full_name", "e.g. usama")
 	w.form = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(w.id, 1, 0, false).
 		AddItem(w.name, 1, 0, true).
