@@ -82,7 +82,7 @@ func (a *App) build() *widgets {
 	w := &widgets{}
 	w.scenarios = tview.NewList().ShowSecondaryText(true).SetHighlightFullLine(true).
 		SetSelectedStyle(a.th.selected()).SetSecondaryTextColor(tcell.ColorDefault)
-	w.scenarios.SetBorder(true).SetTitle(" Scenarios: ↑↓ and Enter chooses, Esc closes ")
+	w.scenarios.SetBorder(true)
 	for i := range a.cfg.Scenarios {
 		sc := &a.cfg.Scenarios[i]
 		label := sc.Name
@@ -91,6 +91,17 @@ func (a *App) build() *widgets {
 		}
 		w.scenarios.AddItem(label, "  "+sc.Title, 0, func() { a.choose(sc) })
 	}
+	// The title counts the list, so that at 80x24, where about half of
+	// the built-ins fit, a learner knows there are more below.
+	scenarioTitle := func(i int, _, _ string, _ rune) {
+		if w.scenarios.GetItemCount() == 0 {
+			w.scenarios.SetTitle(" Scenarios: none ")
+			return
+		}
+		w.scenarios.SetTitle(fmt.Sprintf(" Scenarios %d of %d: ↑↓ and Enter chooses, Esc closes ", i+1, w.scenarios.GetItemCount()))
+	}
+	w.scenarios.SetChangedFunc(scenarioTitle)
+	scenarioTitle(0, "", "", 0)
 
 	w.narration = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	w.routes = newSection(&a.th, "Routing", false)

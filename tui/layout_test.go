@@ -127,3 +127,20 @@ func TestEveryVerdictFitsAt80x24(t *testing.T) {
 		}
 	}
 }
+
+// At 80x24 about half of the built-ins fit in the scenario list: its title
+// says where the cursor is and how many there are, so the rest are found.
+func TestScenarioListCountsAt80x24(t *testing.T) {
+	t.Parallel()
+	all := scenarios.Builtins()
+	hs := start(t, testbrokers.Embedded(t), 80, 24, all)
+	n := len(all)
+	hs.waitText(fmt.Sprintf("Scenarios 1 of %d:", n))
+	hs.key(tcell.KeyDown)
+	hs.waitText(fmt.Sprintf("Scenarios 2 of %d:", n))
+	hs.key(tcell.KeyEnd)
+	s := hs.waitText(fmt.Sprintf("Scenarios %d of %d:", n, n))
+	if !strings.Contains(s, all[n-1].Name) {
+		t.Errorf("the last scenario, %s, is not on screen after End:\n%s", all[n-1].Name, s)
+	}
+}
