@@ -185,6 +185,7 @@ func New(cfg Config) (*App, error) {
 		a.app.SetScreen(cfg.Screen)
 	}
 	a.app.EnableMouse(true)
+	a.app.SetMouseCapture(a.onMouse)
 	a.app.SetInputCapture(a.onKey)
 	a.app.SetAfterDrawFunc(func(s tcell.Screen) {
 		// The loop is running once it has drawn: only now may the

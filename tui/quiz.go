@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
 	"github.com/warrenmq/warren/scenarios"
 )
 
@@ -128,6 +131,25 @@ func (a *App) quizAsk() {
 	}
 	a.app.SetFocus(a.ui.quiz)
 	a.layoutLocked(a.ui.screenW, a.ui.screenH)
+}
+
+// onMouse keeps the quiz panel modal for the mouse as it is for keys: while
+// a question is open, a click elsewhere would take the focus off the panel
+// and leave the learner's toggles unreachable, so only clicks on the panel
+// get through. The wheel still scrolls the routing pane, where the
+// bindings are while the learner thinks.
+func (a *App) onMouse(ev *tcell.EventMouse, action tview.MouseAction) (*tcell.EventMouse, tview.MouseAction) {
+	if a.ui == nil || a.ui.ask == nil || ev == nil {
+		return ev, action
+	}
+	switch action {
+	case tview.MouseScrollUp, tview.MouseScrollDown, tview.MouseScrollLeft, tview.MouseScrollRight, tview.MouseMove:
+		return ev, action
+	}
+	if x, y := ev.Position(); a.ui.quiz.InRect(x, y) {
+		return ev, action
+	}
+	return nil, action
 }
 
 // quizClose closes the panel and gives the focus back.

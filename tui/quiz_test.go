@@ -380,3 +380,36 @@ func TestQuizReportsTheScoreToTheClass(t *testing.T) {
 		t.Errorf("after going back the class got %+v, want %+v", got, want)
 	}
 }
+
+// The quiz panel is modal for the mouse too: a click on the routing pane
+// while a question is open leaves the focus on the panel, so the toggles
+// already made and the next key still belong to the question.
+func TestQuizKeepsTheFocusOnAClickElsewhere(t *testing.T) {
+	t.Parallel()
+	b := testbrokers.Both(t)[0]
+	hs := startQuiz(t, b, "quiz-topic", 80, 24)
+	hs.typeText("s")
+	hs.waitText("Quiz: step 1 of 8")
+	hs.typeText("1")
+	s := hs.waitText("1 [x] everything")
+	clicked := false
+	for y, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, "bindings: ✓ match") {
+			hs.screen.InjectMouse(2, y+1, tcell.Button1, tcell.ModNone)
+			hs.screen.InjectMouse(2, y+1, tcell.ButtonNone, tcell.ModNone)
+			clicked = true
+			break
+		}
+	}
+	if !clicked {
+		t.Fatalf("no routing pane to click on:\n%s", s)
+	}
+	// Events are handled in order: this key comes after the click.
+	hs.typeText("2")
+	hs.waitFor("both toggles kept", func(s string) bool {
+		return strings.Contains(s, "1 [x] everything") && strings.Contains(s, "2 [x] orders_any")
+	})
+	hs.typeText("3") // everything, orders_any, one_word: the right answer
+	hs.key(tcell.KeyEnter)
+	hs.waitText("step 1 ✓ right · score 1/1")
+}
